@@ -1,0 +1,4 @@
+// Mocks must be in place before the program is imported.
+import { installRecordingMocks } from "./harness";
+
+installRecordingMocks();
