@@ -146,11 +146,11 @@ export async function runLab(lab: Record<string, string> = {}, override?: Resour
         ...BASE_CONFIG,
         ...Object.fromEntries(Object.entries(lab).map(([k, v]) => [k.includes(":") ? k : `lab:${k}`, v])),
     });
-    const program = (await import("../index")).default as unknown as () => Promise<Record<string, unknown>>;
+    const program = (await import("../index.js")).default as unknown as () => Promise<Record<string, unknown>>;
     const exported = await program();
     const outputs: Record<string, OutputValue> = {};
     for (const [key, value] of Object.entries(exported)) {
-        const output = pulumi.output(value);
+        const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
         outputs[key] = {
             value: await new Promise((resolve) => output.apply(resolve)),
             secret: await pulumi.isSecret(output),

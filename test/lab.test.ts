@@ -342,7 +342,7 @@ describe("config validation", () => {
 
     it("fails the program before any resource is registered", async () => {
         await expect(runLab({ managers: "2" })).rejects.toThrow(/lab:managers is "2"/);
-        const { recorder } = await import("./harness");
+        const { recorder } = await import("./harness.js");
         expect(recorder.resources).toEqual([]);
     });
 });
