@@ -19,6 +19,8 @@ interface JoinTokens {
 /**
  * The swarm: init on the first manager, then every other node joins at the same time. Each joined
  * node has a membership command on the first manager whose delete hook drains and removes it.
+ * The hook runs on the manager, not on the node: a node that is already gone (a reclaimed spot
+ * instance, a crash) must not block `pulumi destroy`, and the instance is terminated right after.
  */
 export class SwarmCluster extends pulumi.ComponentResource {
     readonly init: command.remote.Command;
@@ -52,7 +54,6 @@ export class SwarmCluster extends pulumi.ComponentResource {
                     ROLE: node.role,
                     DRAIN: drain,
                 },
-                onDelete: { script: "swarm-leave.sh" },
             }, { parent: this, dependsOn: [hosts[i + 1], this.init] });
 
             const nodeId = join.stdout.apply((out) => out.trim().split("\n").pop() ?? "");

@@ -221,16 +221,18 @@ describe("commands each node receives", () => {
         expect(run.byName("swarm-worker1-membership").inputs.create).toContain("LAB_NODE=swarm-manager1");
     });
 
-    it("gives joins a leave hook and memberships a drain-and-remove hook for the node's ID", async () => {
+    it("gives each membership a drain-and-remove hook for the node's ID, run on the first manager", async () => {
         const run = await runLab({ workers: "1" });
         const join = run.byName("swarm-worker1-join");
         const membership = run.byName("swarm-worker1-membership");
-        expect(join.inputs.delete).toContain("docker swarm leave --force");
+        expect(join.inputs.delete).toBeUndefined();
         expect(membership.inputs.delete).toMatch(/export NODE_ID='\\''node-id-swarm-worker1-join'\\''/);
         expect(membership.inputs.delete).toContain("docker node rm --force");
-        expect(membership.inputs.delete).toContain("LAB_STEP=membership-of-swarm-worker1-delete");
+        expect(membership.inputs.delete).toContain("LAB_NODE=swarm-manager1 LAB_STEP=membership-of-swarm-worker1-delete");
+        expect(membership.inputs.connection.host).toBe(run.byName("swarm-manager1").state.publicIp);
         // Replacing a step with a delete hook would run the hook: only hook-less steps carry the script hash trigger.
-        expect(join.inputs.triggers).toBeUndefined();
+        expect(membership.inputs.triggers).toBeUndefined();
+        expect(join.inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
         expect(run.byName("swarm-init").inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
         expect(run.byName("swarm-init").inputs.delete).toBeUndefined();
     });

@@ -183,16 +183,15 @@ describe("delete hooks", () => {
         ]);
     });
 
-    it("swarm-remove-node.sh is a no-op for a node already gone; swarm-leave.sh for a node not in a swarm", () => {
+    it("swarm-remove-node.sh is a no-op for a node already gone, and skips the demotion of a worker", () => {
         const box = sandbox({ nodes: {} });
         const remove = box.run("swarm-remove-node.sh", { NODE_ID: "node-gone" });
         expect(remove.code).toBe(0);
         expect(calledWith(remove.calls, "docker node rm")).toEqual([]);
-        const leave = box.run("swarm-leave.sh");
-        expect(leave.code).toBe(0);
-        expect(calledWith(leave.calls, "docker swarm leave")).toEqual([]);
-        box.setState({ swarm: "active" });
-        expect(calledWith(box.run("swarm-leave.sh").calls, "docker swarm leave")).toEqual(["docker swarm leave --force"]);
+        box.setState({ nodes: { "node-w1": { role: "worker", state: "down" } } });
+        const worker = box.run("swarm-remove-node.sh", { NODE_ID: "node-w1" });
+        expect(calledWith(worker.calls, "docker node demote")).toEqual([]);
+        expect(calledWith(worker.calls, "docker node rm")).toEqual(["docker node rm --force node-w1"]);
     });
 });
 
@@ -265,10 +264,10 @@ describe("install-docker.sh", () => {
 describe("rendered scripts", () => {
     it("name the node and step when they fail", async () => {
         const script = await new Promise<string>((resolve) =>
-            renderScript("swarm-leave.sh", { EXTRA: "it's quoted" }).apply(resolve));
-        expect(script).toContain("export EXTRA='it'\\''s quoted'");
-        const box = sandbox({ swarm: "active" });
-        const failing = script.replace("docker swarm leave --force", "false");
+            renderScript("swarm-node-ready.sh", { NODE_ID: "it's quoted" }).apply(resolve));
+        expect(script).toContain("export NODE_ID='it'\\''s quoted'");
+        const box = sandbox();
+        const failing = script.replace("until [", "false\nuntil [");
         const result = spawnSync("bash", ["-c", failing], {
             env: { PATH: `${box.dir}/bin:/usr/bin:/bin`, STUB_STATE: `${box.dir}/state.json`, STUB_LOG: `${box.dir}/calls.log`, LAB_NODE: "swarm-worker2", LAB_STEP: "join-delete" },
             encoding: "utf8",
