@@ -1,16 +1,19 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { LabConfig, SUBNET_CIDR, VPC_CIDR } from "./config";
+import { Cni, LabConfig, NODE_PORT_RANGE, SUBNET_CIDR, VPC_CIDR } from "./config";
 import { Tags } from "./tags";
 
-/** One security group rule: from allowedCidr ("operator") or from the lab's own nodes ("nodes"). */
+/**
+ * One security group rule: from allowedCidr ("operator"), from the lab's own nodes ("nodes"), or
+ * from the lab subnet ("subnet": the load balancer's health checks).
+ */
 export interface PortRule {
     description: string;
     /** "tcp", "udp", or an IP protocol number such as "50" (ESP). */
     protocol: string;
     fromPort: number;
     toPort: number;
-    source: "operator" | "nodes";
+    source: "operator" | "nodes" | "subnet";
 }
 
 /** Swarm's own ports, open only between lab nodes. */
@@ -22,6 +25,53 @@ export const SWARM_PORTS: readonly PortRule[] = [
     { description: "Encrypted overlay (ESP)", protocol: "50", fromPort: 0, toPort: 0, source: "nodes" },
 ];
 
+/** kubeadm's control plane and kubelet ports, open only between lab nodes. */
+export const KUBERNETES_PORTS: readonly PortRule[] = [
+    { description: "Kubernetes API (nodes)", protocol: "tcp", fromPort: 6443, toPort: 6443, source: "nodes" },
+    { description: "etcd client and peer", protocol: "tcp", fromPort: 2379, toPort: 2380, source: "nodes" },
+    { description: "kubelet API", protocol: "tcp", fromPort: 10250, toPort: 10250, source: "nodes" },
+    { description: "kube-controller-manager", protocol: "tcp", fromPort: 10257, toPort: 10257, source: "nodes" },
+    { description: "kube-scheduler", protocol: "tcp", fromPort: 10259, toPort: 10259, source: "nodes" },
+];
+
+/**
+ * What each CNI needs between nodes. Calico runs as its stock manifest ships: BGP between nodes and
+ * IP-in-IP encapsulation (IP protocol 4); EC2's source/destination check would drop the routed pod
+ * traffic, so it is off for Calico. Flannel encapsulates in VXLAN and needs no exception.
+ */
+export const CNI_NETWORKING: Record<Cni, { ports: readonly PortRule[]; sourceDestCheck: boolean }> = {
+    calico: {
+        ports: [
+            { description: "Calico BGP", protocol: "tcp", fromPort: 179, toPort: 179, source: "nodes" },
+            { description: "Calico IP-in-IP", protocol: "4", fromPort: 0, toPort: 0, source: "nodes" },
+        ],
+        sourceDestCheck: false,
+    },
+    flannel: {
+        ports: [{ description: "Flannel VXLAN", protocol: "udp", fromPort: 8472, toPort: 8472, source: "nodes" }],
+        sourceDestCheck: true,
+    },
+};
+
+/** What the operator reaches from allowedCidr under kubernetes: SSH, the API and every NodePort. */
+export function kubernetesOperatorPorts(): PortRule[] {
+    return [
+        { description: "SSH", protocol: "tcp", fromPort: 22, toPort: 22, source: "operator" },
+        { description: "Kubernetes API", protocol: "tcp", fromPort: 6443, toPort: 6443, source: "operator" },
+        { description: "NodePorts", protocol: "tcp", fromPort: NODE_PORT_RANGE.from, toPort: NODE_PORT_RANGE.to, source: "operator" },
+    ];
+}
+
+/**
+ * The NLB keeps client addresses, so forwarded traffic arrives from allowedCidr (already open);
+ * its health checks come from its own addresses in the lab subnet.
+ */
+export function loadBalancerPorts(config: LabConfig): PortRule[] {
+    if (!config.loadBalancer) return [];
+    const port = config.publishedPort;
+    return [{ description: "load balancer health checks", protocol: "tcp", fromPort: port, toPort: port, source: "subnet" }];
+}
+
 /** What the operator reaches from allowedCidr: SSH and the published sample ports. */
 export function operatorPorts(config: LabConfig): PortRule[] {
     return [
@@ -32,8 +82,17 @@ export function operatorPorts(config: LabConfig): PortRule[] {
 }
 
 export function portRules(config: LabConfig): PortRule[] {
-    return [...operatorPorts(config), ...SWARM_PORTS];
+    const cluster = config.orchestrator === "kubernetes"
+        ? [...kubernetesOperatorPorts(), ...KUBERNETES_PORTS, ...CNI_NETWORKING[config.cni].ports]
+        : [...operatorPorts(config), ...SWARM_PORTS];
+    return [...cluster, ...loadBalancerPorts(config)];
 }
+
+const RULE_SOURCES: Record<PortRule["source"], (config: LabConfig) => { cidrBlocks?: string[]; self?: boolean }> = {
+    operator: (config) => ({ cidrBlocks: [config.allowedCidr] }),
+    nodes: () => ({ self: true }),
+    subnet: () => ({ cidrBlocks: [SUBNET_CIDR] }),
+};
 
 export interface LabNetworkArgs {
     config: LabConfig;
@@ -88,7 +147,7 @@ export class LabNetwork extends pulumi.ComponentResource {
                 protocol: rule.protocol,
                 fromPort: rule.fromPort,
                 toPort: rule.toPort,
-                ...(rule.source === "operator" ? { cidrBlocks: [config.allowedCidr] } : { self: true }),
+                ...RULE_SOURCES[rule.source](config),
             })),
             // Nodes install packages and pull images at boot.
             egress: [{ description: "all outbound", protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"] }],

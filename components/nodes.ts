@@ -3,7 +3,8 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { stringify } from "yaml";
-import { LabConfig, OsName } from "./config";
+import { LabConfig, Orchestrator, OsName } from "./config";
+import { CNI_NETWORKING } from "./network";
 import { NodeConnection, nodeCommand, readScript } from "./remote";
 import { Tags } from "./tags";
 
@@ -36,23 +37,44 @@ export function architectureOf(instanceType: string): "amd64" | "arm64" {
     return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) ? "arm64" : "amd64";
 }
 
+/** Node names per orchestrator: a "manager" is a Kubernetes control plane. */
+const NODE_NAMES: Record<Orchestrator, Record<NodeRole, string>> = {
+    swarm: { manager: "swarm-manager", worker: "swarm-worker" },
+    kubernetes: { manager: "k8s-cp", worker: "k8s-w" },
+};
+
 export function planNodes(config: LabConfig): NodeSpec[] {
-    const prefix = "swarm";
+    const names = NODE_NAMES[config.orchestrator];
     return [
-        ...Array.from({ length: config.managers }, (_, i) => ({ name: `${prefix}-manager${i + 1}`, role: "manager" as const })),
-        ...Array.from({ length: config.workers }, (_, i) => ({ name: `${prefix}-worker${i + 1}`, role: "worker" as const })),
+        ...Array.from({ length: config.managers }, (_, i) => ({ name: `${names.manager}${i + 1}`, role: "manager" as const })),
+        ...Array.from({ length: config.workers }, (_, i) => ({ name: `${names.worker}${i + 1}`, role: "worker" as const })),
     ];
 }
 
+/** The role as the orchestrator calls it, for tags and outputs. */
+export function roleName(orchestrator: Orchestrator, role: NodeRole): string {
+    return orchestrator === "kubernetes" && role === "manager" ? "control-plane" : role;
+}
+
+/** The first-boot install per orchestrator: the script and the variables it runs with. */
+function engineInstall(config?: LabConfig): { script: string; env: string[]; engine: "docker" | "containerd" } {
+    if (config?.orchestrator === "kubernetes") {
+        return { script: "k8s-install.sh", env: [`KUBERNETES_VERSION=${config.kubernetesVersion}`], engine: "containerd" };
+    }
+    return { script: "install-docker.sh", env: [], engine: "docker" };
+}
+
 /** cloud-init user data: set the hostname and install the engine at first boot, on all nodes at once. */
-export function userData(node: NodeSpec): string {
+export function userData(node: NodeSpec, config?: LabConfig): string {
+    const install = engineInstall(config);
+    const file = `/opt/cluster-lab/${install.script}`;
     return "#cloud-config\n" + stringify({
         hostname: node.name,
         preserve_hostname: false,
         // The lab writes its own block into /etc/hosts; cloud-init must not rewrite the file.
         manage_etc_hosts: false,
-        write_files: [{ path: "/opt/cluster-lab/install-docker.sh", permissions: "0755", content: readScript("install-docker.sh") }],
-        runcmd: [["/opt/cluster-lab/install-docker.sh"]],
+        write_files: [{ path: file, permissions: "0755", content: readScript(install.script) }],
+        runcmd: [install.env.length > 0 ? ["env", ...install.env, file] : [file]],
     });
 }
 
@@ -74,6 +96,7 @@ export class LabNodes extends pulumi.ComponentResource {
         const { config, tags } = args;
         const image = OS_IMAGES[config.os];
         const arch = architectureOf(config.instanceType);
+        const kubernetes = config.orchestrator === "kubernetes";
 
         let publicKey: pulumi.Input<string>;
         if (config.sshPublicKey) {
@@ -102,21 +125,22 @@ export class LabNodes extends pulumi.ComponentResource {
                 subnetId: args.subnetId,
                 vpcSecurityGroupIds: [args.securityGroupId],
                 keyName: keyPair.keyName,
-                userData: userData(spec),
+                userData: userData(spec, config),
                 userDataReplaceOnChange: true,
                 metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
                 rootBlockDevice: { volumeType: "gp3", volumeSize: 16, encrypted: true, deleteOnTermination: true },
                 instanceMarketOptions: config.spot
                     ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
                     : undefined,
-                tags: { ...tags, Name: `${config.labName}-${spec.name}`, Role: spec.role },
+                sourceDestCheck: kubernetes && !CNI_NETWORKING[config.cni].sourceDestCheck ? false : undefined,
+                tags: { ...tags, Name: `${config.labName}-${spec.name}`, Role: roleName(config.orchestrator, spec.role) },
             }, { parent: this });
 
             const connection: NodeConnection = { host: instance.publicIp, user: image.user, privateKey: this.privateKey };
             // "running" is not SSH-ready: the gate's dial retries cover the boot (about 8 minutes at the least).
             const gate = nodeCommand(`${spec.name}-gate`, {
                 node: spec.name, step: "gate", connection, script: "wait-ready.sh",
-                env: { ENGINE: "docker" }, dialErrorLimit: 100,
+                env: { ENGINE: engineInstall(config).engine }, dialErrorLimit: 100,
             }, { parent: this, dependsOn: [instance] });
             return { ...spec, instance, connection, gate };
         });

@@ -18,7 +18,8 @@ export interface Registered {
     dependencies: string[];
 }
 
-export type ResourceMock = (args: pulumi.runtime.MockResourceArgs) => { id?: string; state?: Record<string, any> } | undefined;
+type MockAnswer = { id?: string; state?: Record<string, any> } | undefined;
+export type ResourceMock = (args: pulumi.runtime.MockResourceArgs) => MockAnswer | Promise<MockAnswer>;
 
 interface Recorder {
     resources: Registered[];
@@ -70,6 +71,27 @@ function defaultMock(args: pulumi.runtime.MockResourceArgs): { id: string; state
             let stdout = "ok";
             if (stdin.includes("docker swarm init")) stdout = JSON.stringify(FAKE_TOKENS);
             else if (stdin.includes("docker swarm join")) stdout = `joined\nnode-id-${args.name}`;
+            else if (stdin.includes("kubeadm token create")) {
+                // A fresh bootstrap token per node, derived from the resource name; a key for control planes.
+                const id = args.name.replace(/[^a-z0-9]/g, "");
+                stdout = JSON.stringify({
+                    endpoint: "k8s-cp1:6443",
+                    token: `${id.slice(0, 6)}.${(id + "0000000000000000").slice(0, 16)}`,
+                    caCertHash: `sha256:${"c0ffee42".repeat(8)}`,
+                    certificateKey: stdin.includes("export CONTROL_PLANE='true'") ? "0123456789abcdef".repeat(4) : "",
+                });
+            } else if (stdin.includes('cat "$ADMIN_CONF"')) {
+                stdout = [
+                    "apiVersion: v1", "kind: Config", "current-context: kubernetes-admin@kubernetes",
+                    "clusters:", "- name: kubernetes", "  cluster:",
+                    "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZha2VDQQ==",
+                    "    server: https://k8s-cp1:6443",
+                    "contexts:", "- name: kubernetes-admin@kubernetes", "  context: {cluster: kubernetes, user: kubernetes-admin}",
+                    "users:", "- name: kubernetes-admin", "  user:",
+                    "    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZha2VDbGllbnQ=",
+                    "    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpGYWtlS2V5",
+                ].join("\n") + "\n";
+            }
             return { id, state: { ...inputs, stdout, stderr: "" } };
         }
         default:
@@ -99,8 +121,8 @@ export function installRecordingMocks(): void {
     };
 
     pulumi.runtime.setMocks({
-        newResource: (args) => {
-            const custom = recorder.override?.(args);
+        newResource: async (args) => {
+            const custom = await recorder.override?.(args);
             const fallback = defaultMock(args);
             return { id: custom?.id ?? fallback.id, state: custom?.state ?? fallback.state };
         },
@@ -111,7 +133,8 @@ export function installRecordingMocks(): void {
     }, "cluster-lab", "dev", false);
 }
 
-async function settled(): Promise<void> {
+/** Resolves once no resource registration has been under way for a few ticks. */
+export async function settled(): Promise<void> {
     for (let quiet = 0; quiet < 3;) {
         await new Promise((resolve) => setTimeout(resolve, 5));
         quiet = recorder.inFlight === 0 ? quiet + 1 : 0;

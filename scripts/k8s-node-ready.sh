@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# On the first control plane: wait until a joined node is Ready; without workers, a joined control
+# plane also loses its NoSchedule taint so that the sample app has somewhere to run.
+set -euo pipefail
+: "${NODE_NAME:?node name}"
+: "${ALLOW_WORKLOADS:=false}"
+: "${READY_TIMEOUT:=600}"
+: "${KUBECONFIG:=/etc/kubernetes/admin.conf}"
+export KUBECONFIG
+
+deadline=$((SECONDS + READY_TIMEOUT))
+until [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    kubectl get nodes -o wide >&2 || true
+    echo "node $NODE_NAME not Ready within ${READY_TIMEOUT}s" >&2
+    exit 1
+  fi
+  sleep 5
+done
+if [ "$ALLOW_WORKLOADS" = true ]; then
+  taints=$(kubectl get node "$NODE_NAME" -o jsonpath='{.spec.taints[*].key}')
+  if [[ " $taints " == *" node-role.kubernetes.io/control-plane "* ]]; then
+    kubectl taint node "$NODE_NAME" node-role.kubernetes.io/control-plane:NoSchedule- >&2
+  fi
+fi
+echo "node $NODE_NAME is Ready"
