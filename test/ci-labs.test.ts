@@ -410,6 +410,14 @@ describe("test.yml", () => {
         const node = allSteps(wf).find((s) => s.uses?.startsWith("actions/setup-node@"));
         expect(node?.with?.["node-version"]).toBe(20);
     });
+
+    it("runs the end-to-end half of test:all as root after the same setup as .ci/run", () => {
+        const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+        expect(pkg.scripts["test:all"]).toBe("npm test && npm run test:e2e");
+        const e2e = (wf.jobs.e2e.steps ?? []).map((s) => s.run?.trim()).filter(Boolean);
+        expect(e2e).toEqual(["sudo bash scripts/dev-setup.sh", "sudo --preserve-env=PATH npm run test:e2e"]);
+        expect(readFileSync(join(root, ".ci/run"), "utf8")).toMatch(/bash scripts\/dev-setup\.sh\nnpm run test:all\n/);
+    });
 });
 
 describe("lab-up.yml", () => {
