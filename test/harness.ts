@@ -42,6 +42,27 @@ export function unwrapSecrets(value: unknown): any {
     return value;
 }
 
+/** Everything that looks like a credential: swarm and kubeadm tokens, certificate keys, kubeconfig keys, private keys. */
+export const SECRET_PATTERNS = [
+    /SWMTKN-1-[0-9a-z]+-[0-9a-z]+/,
+    /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/,
+    /\b[0-9a-f]{64}\b/,
+    /certificate-authority-data/,
+    /client-key-data/,
+    /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
+];
+
+/** Walks a recorded value and returns the paths of strings that match a secret pattern outside a secret marker. */
+export function plainSecrets(value: unknown, where: string, inSecret = false): string[] {
+    if (isSecretValue(value)) return plainSecrets(value.value, where, true);
+    if (typeof value === "string") return !inSecret && SECRET_PATTERNS.some((p) => p.test(value)) ? [where] : [];
+    if (Array.isArray(value)) return value.flatMap((v, i) => plainSecrets(v, `${where}[${i}]`, inSecret));
+    if (typeof value === "object" && value !== null) {
+        return Object.entries(value).flatMap(([k, v]) => plainSecrets(v, `${where}.${k}`, inSecret));
+    }
+    return [];
+}
+
 const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
 export const FAKE_TOKENS = {
     worker: "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx",

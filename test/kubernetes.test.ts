@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { cidrsOverlap, LabConfigError, parseLabConfig } from "../components/config";
 import { CNI_MANIFESTS, parseJoinCommand, publicKubeconfig } from "../components/kubeadm";
-import { isSecretValue, LabRun, recorder, Registered, runLab } from "./harness";
+import { isSecretValue, LabRun, plainSecrets, recorder, Registered, runLab } from "./harness";
 
 const COMMAND = "command:remote:Command";
 const INSTANCE = "aws:ec2/instance:Instance";
@@ -297,26 +297,6 @@ describe("kubernetes security groups", () => {
         expect(tableOf(swarm).filter((row: string) => row.endsWith("10.42.1.0/24"))).toEqual(["tcp 8001-8001 10.42.1.0/24"]);
     });
 });
-
-/** Everything that looks like a credential: kubeadm tokens, certificate keys, kubeconfig keys, private keys. */
-const SECRET_PATTERNS = [
-    /\b[a-z0-9]{6}\.[a-z0-9]{16}\b/,
-    /\b[0-9a-f]{64}\b/,
-    /certificate-authority-data/,
-    /client-key-data/,
-    /-----BEGIN [A-Z ]*PRIVATE KEY-----/,
-];
-
-/** Paths of strings that match a secret pattern outside a secret marker. */
-function plainSecrets(value: unknown, where: string, inSecret = false): string[] {
-    if (isSecretValue(value)) return plainSecrets(value.value, where, true);
-    if (typeof value === "string") return !inSecret && SECRET_PATTERNS.some((p) => p.test(value)) ? [where] : [];
-    if (Array.isArray(value)) return value.flatMap((v, i) => plainSecrets(v, `${where}[${i}]`, inSecret));
-    if (typeof value === "object" && value !== null) {
-        return Object.entries(value).flatMap(([k, v]) => plainSecrets(v, `${where}.${k}`, inSecret));
-    }
-    return [];
-}
 
 describe("kubernetes secrets", () => {
     it("keeps tokens, certificate keys and the kubeconfig inside secrets, and their steps' stdout out of logs", async () => {

@@ -2,7 +2,7 @@
 // security groups, secrets, config validation and the script each node receives.
 import { describe, expect, it } from "vitest";
 import { LabConfigError, parseLabConfig, resolveAllowedCidr } from "../components/config";
-import { FAKE_TOKENS, isSecretValue, LabRun, Registered, runLab } from "./harness";
+import { FAKE_TOKENS, isSecretValue, LabRun, plainSecrets, Registered, runLab } from "./harness";
 
 const COMMAND = "command:remote:Command";
 const INSTANCE = "aws:ec2/instance:Instance";
@@ -119,22 +119,6 @@ describe("security groups", () => {
         }
     });
 });
-
-/** Everything that looks like a credential, wherever it appears. */
-const SECRET_PATTERNS = [/SWMTKN-1-[0-9a-z]+-[0-9a-z]+/, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, /client-key-data:/, /certificate-authority-data:/];
-
-/** Walks a recorded value and returns the paths of strings that match a secret pattern outside a secret marker. */
-function plainSecrets(value: unknown, path: string, inSecret = false): string[] {
-    if (isSecretValue(value)) return plainSecrets(value.value, path, true);
-    if (typeof value === "string") {
-        return !inSecret && SECRET_PATTERNS.some((p) => p.test(value)) ? [path] : [];
-    }
-    if (Array.isArray(value)) return value.flatMap((v, i) => plainSecrets(v, `${path}[${i}]`, inSecret));
-    if (typeof value === "object" && value !== null) {
-        return Object.entries(value).flatMap(([k, v]) => plainSecrets(v, `${path}.${k}`, inSecret));
-    }
-    return [];
-}
 
 describe("secrets", () => {
     it("keeps join tokens and the private key inside secrets in every input and output", async () => {
