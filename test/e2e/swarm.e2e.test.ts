@@ -35,12 +35,12 @@ function expectOk(result: RunResult): void {
     expect(result.ok).toBe(true);
 }
 
-const lines = (text: string) => text.split("\n").filter(Boolean).sort();
+const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boolean).sort();
 const docker = (node: string, args: string) => engine.ssh(node, `sudo docker ${args}`);
 const runningNodes = (service: string) => docker("swarm-manager1", `service ps ${service} --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'`)
     .then((out) => lines(out).filter((l) => / Running /.test(l)).map((l) => l.split(" ")[0]).sort());
 
-describe.sequential("Swarm lab, 1 manager + 2 workers", () => {
+describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => {
     const base = { managers: "1", workers: "2", nginxImage: V1 };
     const nodes = ["swarm-manager1", "swarm-worker1", "swarm-worker2"];
 
@@ -51,7 +51,7 @@ describe.sequential("Swarm lab, 1 manager + 2 workers", () => {
         const result = await engine.up(base, "first up (1+2)");
         expectOk(result);
         const listed = lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'"));
-        expect(listed).toEqual(["swarm-manager1 Ready Leader", "swarm-worker1 Ready", "swarm-worker2 Ready"].map((l) => l.trim()));
+        expect(listed).toEqual(["swarm-manager1 Ready Leader", "swarm-worker1 Ready", "swarm-worker2 Ready"]);
         for (const node of nodes) {
             expect(await engine.ssh(node, "hostname")).toBe(node);
             const hosts = await engine.ssh(node, "cat /etc/hosts");
@@ -130,6 +130,17 @@ describe.sequential("Swarm lab, 1 manager + 2 workers", () => {
         expect(await runningNodes("lab_web")).toHaveLength(3);
     });
 
+    it("grows to 3 managers (joining at once): one Leader and two Reachable", async () => {
+        expectOk(await engine.up({ ...base, nginxImage: V2, managers: "3" }, "up with 3 managers"));
+        const managers = lines(await docker("swarm-manager1", "node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'"));
+        expect(managers.map((m) => m.split(" ")[0])).toEqual(["swarm-manager1", "swarm-manager2", "swarm-manager3"]);
+        expect(managers.filter((m) => m.endsWith(" Leader"))).toHaveLength(1);
+        expect(managers.filter((m) => m.endsWith(" Reachable"))).toHaveLength(2);
+        for (const node of ["swarm-manager2", "swarm-manager3"]) {
+            expect(await get(`http://${engine.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
+        }
+    });
+
     it("reschedules web when a worker dies, and still answers on the surviving nodes", async () => {
         engine.cloud.stopVm("swarm-worker2");
         await eventually("swarm-worker2 Down", 180_000, async () =>
@@ -139,7 +150,7 @@ describe.sequential("Swarm lab, 1 manager + 2 workers", () => {
             return running.length === 3 && !running.includes("swarm-worker2") ? running : undefined;
         });
         expect(web).toEqual(["swarm-worker1", "swarm-worker1", "swarm-worker1"]);
-        for (const node of ["swarm-manager1", "swarm-worker1"]) {
+        for (const node of ["swarm-manager1", "swarm-manager2", "swarm-manager3", "swarm-worker1"]) {
             expect(await get(`http://${engine.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
         }
     });
@@ -158,20 +169,5 @@ describe.sequential("Swarm lab, 1 manager + 2 workers", () => {
         const links = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
         expect(links).not.toMatch(/clab0|clab-/);
         expect(execFileSync("ps", ["-eo", "comm"], { encoding: "utf8" })).not.toMatch(/qemu-system|dnsmasq/);
-    });
-});
-
-describe.sequential("Swarm lab, 3 managers + 2 workers", () => {
-    beforeAll(() => engine.prepare());
-    afterAll(() => engine.cloud.destroyAll());
-
-    it("has a leader and two reachable managers, and serves on every node", async () => {
-        expectOk(await engine.up({ managers: "3", workers: "2", nginxImage: V1 }, "up (3+2)"));
-        const managers = lines(await docker("swarm-manager1", "node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'"));
-        expect(managers.map((m) => m.split(" ")[0])).toEqual(["swarm-manager1", "swarm-manager2", "swarm-manager3"]);
-        expect(managers.filter((m) => m.endsWith(" Leader"))).toHaveLength(1);
-        expect(managers.filter((m) => m.endsWith(" Reachable"))).toHaveLength(2);
-        for (const vm of engine.cloud.list()) expect(await get(`http://${vm.ip}:8001/`)).toContain("cluster-lab nginx v1");
-        expectOk(await engine.destroy());
     });
 });
