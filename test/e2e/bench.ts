@@ -1,7 +1,8 @@
-// Benchmark: forms a 3-node and a 5-node lab on local VMs and prints, for each, the number of
-// sequential command stages on the critical path, how the joins overlapped, and the wall time to a
-// converged stack. The design wants the same number of stages for both (joins run concurrently).
-// Needs root. Usage: npm run bench:e2e   (E2E_BENCH_SIZES=3,5 by default)
+// Benchmark: forms a 3-node (1 manager + 2 workers) and a 5-node (3 managers + 2 workers) lab on
+// local VMs and prints, for each, the number of sequential command stages on the critical path, how
+// the joins overlapped, and the wall time to a converged stack. The design wants the same number of
+// stages for both (joins run concurrently). Needs root.
+// Usage: npm run bench:e2e   (E2E_BENCH_LABS="1+2,3+2" by default, managers+workers)
 import { cpus } from "node:os";
 import { LocalEngine } from "./engine";
 import { criticalPath, joinOverlap, RunResult } from "./timeline";
@@ -22,15 +23,16 @@ function row(nodes: number, result: RunResult): Row {
 }
 
 async function main(): Promise<void> {
-    const sizes = (process.env.E2E_BENCH_SIZES ?? "3,5").split(",").map(Number);
+    const labs = (process.env.E2E_BENCH_LABS ?? "1+2,3+2").split(",").map((lab) => lab.split("+").map(Number));
     const engine = new LocalEngine();
     const rows: Row[] = [];
     try {
-        for (const size of sizes) {
+        for (const [managers, workers] of labs) {
             engine.prepare();
-            const result = await engine.up({ managers: "1", workers: String(size - 1), nginxImage: "cluster-lab/nginx:1" }, `bench ${size} nodes`);
-            if (!result.ok) throw new Error(`${size}-node lab failed: ${result.error}`);
-            rows.push(row(size, result));
+            const title = `bench ${managers}+${workers}`;
+            const result = await engine.up({ managers: String(managers), workers: String(workers), nginxImage: "cluster-lab/nginx:1" }, title);
+            if (!result.ok) throw new Error(`${title} failed: ${result.error}`);
+            rows.push(row(managers + workers, result));
             await engine.destroy();
         }
     } finally {
