@@ -149,6 +149,14 @@ async function deleteRemoved(previous: EngineResource[], keep: Set<string>): Pro
     return { deleted, failed };
 }
 
+// A failed resource also rejects promises that nothing awaits (the SDK's own): record them, as the
+// CLI reports every failed resource, instead of letting Node end the run before it is written down.
+const failures: string[] = [];
+process.on("unhandledRejection", (err) => {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!failures.includes(message)) failures.push(message);
+});
+
 async function main(): Promise<RunResult> {
     const mode = process.env.E2E_MODE ?? "up";
     const previous = readJson<EngineResource[]>(resourcesFile, []);
@@ -161,9 +169,12 @@ async function main(): Promise<RunResult> {
                 result.outputs[key] = output.secret ? { secret: true } : { secret: false, value: output.value };
             }
         } catch (err) {
+            failures.unshift((err as Error).message);
+        }
+        await settled();
+        if (failures.length > 0) {
             result.ok = false;
-            result.error = (err as Error).message;
-            await settled();
+            result.error = [...new Set(failures)].join("\n");
         }
         current = recorder.resources.map((r) => ({
             urn: r.urn, name: r.name, type: r.type, dependencies: r.dependencies, delete: deleteInfo.get(r.name),
