@@ -89,8 +89,8 @@ export function nodeCommand(name: string, args: NodeCommandArgs, opts: pulumi.Cu
         // A delete command has no stdin of its own: its script travels inline (it carries no secrets).
         delete: deleteScript?.apply((script) => `sudo -n env LAB_NODE=${args.node} LAB_STEP=${args.step}-delete bash -c ${shellQuote(script)}`),
         // A script change re-runs the step in place (stdin changed). The hash also goes into triggers,
-        // which replace the resource, only for steps without a delete hook: replacing a join would
-        // run its leave hook after the new join.
+        // which replace the resource, only for steps without a delete hook: replacing a membership
+        // would run its node-removal hook after the new create.
         triggers: args.onDelete ? undefined : [scriptHash(args.script)],
         logging: args.secretStdout ? "stderr" : "stdoutAndStderr",
         addPreviousOutputInEnv: false,
