@@ -57,15 +57,15 @@ export function roleName(orchestrator: Orchestrator, role: NodeRole): string {
 }
 
 /** The first-boot install per orchestrator: the script and the variables it runs with. */
-function engineInstall(config?: LabConfig): { script: string; env: string[]; engine: "docker" | "containerd" } {
-    if (config?.orchestrator === "kubernetes") {
+function engineInstall(config: LabConfig): { script: string; env: string[]; engine: "docker" | "containerd" } {
+    if (config.orchestrator === "kubernetes") {
         return { script: "k8s-install.sh", env: [`KUBERNETES_VERSION=${config.kubernetesVersion}`], engine: "containerd" };
     }
     return { script: "install-docker.sh", env: [], engine: "docker" };
 }
 
 /** cloud-init user data: set the hostname and install the engine at first boot, on all nodes at once. */
-export function userData(node: NodeSpec, config?: LabConfig): string {
+export function userData(node: NodeSpec, config: LabConfig): string {
     const install = engineInstall(config);
     const file = `/opt/cluster-lab/${install.script}`;
     return "#cloud-config\n" + stringify({
@@ -97,6 +97,7 @@ export class LabNodes extends pulumi.ComponentResource {
         const image = OS_IMAGES[config.os];
         const arch = architectureOf(config.instanceType);
         const kubernetes = config.orchestrator === "kubernetes";
+        const engine = engineInstall(config).engine;
 
         let publicKey: pulumi.Input<string>;
         if (config.sshPublicKey) {
@@ -140,7 +141,7 @@ export class LabNodes extends pulumi.ComponentResource {
             // "running" is not SSH-ready: the gate's dial retries cover the boot (about 8 minutes at the least).
             const gate = nodeCommand(`${spec.name}-gate`, {
                 node: spec.name, step: "gate", connection, script: "wait-ready.sh",
-                env: { ENGINE: engineInstall(config).engine }, dialErrorLimit: 100,
+                env: { ENGINE: engine }, dialErrorLimit: 100,
             }, { parent: this, dependsOn: [instance] });
             return { ...spec, instance, connection, gate };
         });
