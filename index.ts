@@ -1,61 +1,77 @@
-// Composition root: config -> network -> nodes -> hosts -> cluster -> sample apps -> outputs.
-import * as command from "@pulumi/command";
+// Composition root: config -> network -> nodes -> hosts -> the orchestrator's cluster -> outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { KubernetesApp } from "./components/apps/kubernetes-app";
-import { LabLoadBalancer } from "./components/apps/load-balancer";
-import { SwarmStack } from "./components/apps/swarm-stack";
-import { LabConfig, loadLabConfig } from "./components/config";
+import { loadLab } from "./components/config";
 import { LabHosts } from "./components/hosts";
-import { KubeadmCluster } from "./components/kubeadm";
+import { LabLoadBalancer } from "./components/load-balancer";
 import { LabNetwork } from "./components/network";
-import { LabNode, LabNodes, roleName } from "./components/nodes";
-import { SwarmCluster } from "./components/swarm";
+import { LabNodes } from "./components/nodes";
+import { loadBalancerHealthChecks } from "./components/ports";
 import { labExpiry, labTags } from "./components/tags";
 
-/** The Swarm and its sample stack; outputs `services`. */
-function swarmLab(config: LabConfig, nodes: LabNode[], hosts: command.remote.Command[]) {
-    const swarm = new SwarmCluster("swarm", { config, nodes, hosts });
-    const stack = new SwarmStack("stack", { config, leader: swarm.leader, cluster: [swarm.init, ...swarm.joins] });
-    return { services: stack.deploy.stdout };
-}
-
-/** The kubeadm cluster and its sample app; outputs `kubeconfig` (secret). */
-function kubernetesLab(config: LabConfig, nodes: LabNode[], hosts: command.remote.Command[]) {
-    const cluster = new KubeadmCluster("kubeadm", { config, nodes, hosts });
-    new KubernetesApp("app", { config, provider: cluster.provider });
-    return { kubeconfig: cluster.kubeconfig };
-}
-
 export = async () => {
-    const config = await loadLabConfig();
+    const lab = await loadLab();
+    const { config } = lab;
     const expiresAt = labExpiry(config);
     const tags = labTags(config, expiresAt);
 
-    const network = new LabNetwork("lab", { config, tags });
-    const lab = new LabNodes("lab", {
-        config, tags, subnetId: network.subnet.id, securityGroupId: network.securityGroup.id,
+    const ports = config.loadBalancer ? [...lab.ports, loadBalancerHealthChecks(lab.publishedPort)] : lab.ports;
+    const guard = lab.guard?.();
+    const network = new LabNetwork("lab", { config, ports, tags }, guard ? { dependsOn: guard } : undefined);
+    const machines = new LabNodes("lab", {
+        lab,
+        tags,
+        subnetId: network.subnet.id,
+        securityGroupId: network.securityGroup.id,
+        internetRoute: network.internetRoute,
     });
-    const hosts = new LabHosts("hosts", { nodes: lab.nodes });
-    const cluster = config.orchestrator === "kubernetes"
-        ? kubernetesLab(config, lab.nodes, hosts.commands)
-        : swarmLab(config, lab.nodes, hosts.commands);
+    const { nodes } = new LabHosts("hosts", { nodes: machines.nodes });
+    const cluster = lab.build(
+        {
+            nodes,
+            tags,
+            network: {
+                vpcId: network.vpc.id,
+                subnetId: network.subnet.id,
+                securityGroupId: network.securityGroup.id,
+                internetRoute: network.internetRoute,
+            },
+        },
+        {},
+    );
     const loadBalancer = config.loadBalancer
-        ? new LabLoadBalancer("lab", { config, tags, vpcId: network.vpc.id, subnetId: network.subnet.id, nodes: lab.nodes })
+        ? new LabLoadBalancer("lab", {
+              config,
+              tags,
+              port: lab.publishedPort,
+              vpcId: network.vpc.id,
+              subnetId: network.subnet.id,
+              nodes,
+              internetRoute: network.internetRoute,
+          })
         : undefined;
 
     const keyFile = `${config.labName}.pem`;
     return {
-        nodes: lab.nodes.map((n) => ({
-            name: n.name, role: roleName(config.orchestrator, n.role), publicIp: n.instance.publicIp, privateIp: n.instance.privateIp,
+        lab: { orchestrator: config.orchestrator, region: config.region, spot: config.spot },
+        nodes: nodes.map((n) => ({
+            name: n.name,
+            role: lab.roleName(n.role),
+            instanceType: lab.instanceType(n.role),
+            publicIp: n.publicIp,
+            privateIp: n.instance.privateIp,
+            hostKey: n.hostKey,
         })),
-        sshCommands: lab.nodes.map((n) => lab.privateKey
-            ? pulumi.interpolate`ssh -i ${keyFile} ${n.connection.user}@${n.instance.publicIp}`
-            : pulumi.interpolate`ssh ${n.connection.user}@${n.instance.publicIp}`),
-        // publishedPort is the NodePort under kubernetes: it answers on every node.
-        nginxUrls: lab.nodes.map((n) => pulumi.interpolate`http://${n.instance.publicIp}:${config.publishedPort}`),
+        sshCommands: nodes.map((n) =>
+            machines.privateKey
+                ? pulumi.interpolate`ssh -i ${keyFile} ${n.connection.user}@${n.publicIp}`
+                : pulumi.interpolate`ssh ${n.connection.user}@${n.publicIp}`,
+        ),
+        ...(config.sampleApp && config.form === "cluster"
+            ? { nginxUrls: nodes.map((n) => pulumi.interpolate`http://${n.publicIp}:${lab.publishedPort}`) }
+            : {}),
         ...cluster,
         ...(loadBalancer ? { loadBalancerUrl: loadBalancer.url } : {}),
-        privateKey: lab.privateKey,
+        privateKey: machines.privateKey,
         expiresAt,
     };
 };

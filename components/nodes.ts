@@ -1,103 +1,161 @@
+// Key pair, AMI lookup, one EC2 instance per node, cloud-init user data and the readiness gate.
 import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { stringify } from "yaml";
-import { LabConfig, Orchestrator, OsName } from "./config";
-import { CNI_NETWORKING } from "./network";
-import { NodeConnection, nodeCommand, readScript } from "./remote";
+import type { CommonConfig } from "./config/common";
+import { architectureOf, OS_IMAGES } from "./images";
+import { operatorNetwork } from "./operator-network";
+import type { FirstBoot, OrchestratorLab } from "./orchestrator";
+import { NODE_SCRIPTS, NodeConnection, nodeCommand, renderScript, scriptIn } from "./remote";
 import { Tags } from "./tags";
+import { DIALS, SSH_PORT_TIMEOUT_MS, waits } from "./timeouts";
 
 export type NodeRole = "manager" | "worker";
 
 export interface NodeSpec {
-    /** Hostname, EC2 Name tag suffix and Pulumi resource name: swarm-manager1, swarm-worker2, ... */
+    /** Hostname, EC2 Name tag suffix and Pulumi resource name: swarm-manager1, k8s-w2, ... */
     name: string;
     role: NodeRole;
 }
 
 export interface LabNode extends NodeSpec {
     instance: aws.ec2.Instance;
+    /** The node's SSH host key (public half, authorized_keys format). */
+    hostKey: pulumi.Output<string>;
+    /** The address the operator reaches: the instance's public IP, or its Elastic IP (OrchestratorLab.staticAddress). */
+    publicIp: pulumi.Output<string>;
     connection: NodeConnection;
-    /** Readiness gate: every command on this node depends on it. */
-    gate: command.remote.Command;
+    /** The steps that make the node ready for cluster commands: its gate, then its hosts block. */
+    ready: pulumi.Resource[];
 }
 
-/** The default login user of each image, as its cloud-init sets it up on EC2. */
-export const OS_IMAGES: Record<OsName, { user: string; owner: string; namePattern: (arch: string) => string }> = {
-    "debian-12": { user: "admin", owner: "136693071363", namePattern: (arch) => `debian-12-${arch}-*` },
-    "ubuntu-24.04": {
-        user: "ubuntu", owner: "099720109477",
-        namePattern: (arch) => `ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${arch === "arm64" ? "arm64" : "amd64"}-server-*`,
-    },
-};
-
-/** Graviton families (t4g, m7g, c6gn, ...) need arm64 images. */
-export function architectureOf(instanceType: string): "amd64" | "arm64" {
-    return /^[a-z]+\d+[a-z]*g[a-z]*\./.test(instanceType) ? "arm64" : "amd64";
-}
-
-/** Node names per orchestrator: a "manager" is a Kubernetes control plane. */
-const NODE_NAMES: Record<Orchestrator, Record<NodeRole, string>> = {
-    swarm: { manager: "swarm-manager", worker: "swarm-worker" },
-    kubernetes: { manager: "k8s-cp", worker: "k8s-w" },
-};
-
-export function planNodes(config: LabConfig): NodeSpec[] {
-    const names = NODE_NAMES[config.orchestrator];
+/** Node names: <prefix of the role><n>, managers first. */
+export function planNodes(prefixes: Record<NodeRole, string>, managers: number, workers: number): NodeSpec[] {
     return [
-        ...Array.from({ length: config.managers }, (_, i) => ({ name: `${names.manager}${i + 1}`, role: "manager" as const })),
-        ...Array.from({ length: config.workers }, (_, i) => ({ name: `${names.worker}${i + 1}`, role: "worker" as const })),
+        ...Array.from({ length: managers }, (_, i) => ({ name: `${prefixes.manager}${i + 1}`, role: "manager" as const })),
+        ...Array.from({ length: workers }, (_, i) => ({ name: `${prefixes.worker}${i + 1}`, role: "worker" as const })),
     ];
 }
 
-/** The role as the orchestrator calls it, for tags and outputs. */
-export function roleName(orchestrator: Orchestrator, role: NodeRole): string {
-    return orchestrator === "kubernetes" && role === "manager" ? "control-plane" : role;
+/** Where cloud-init writes the first-boot install on the node (the gate's recovery hint names it). */
+export const firstBootPath = (firstBoot: FirstBoot) => `/opt/cluster-lab/${firstBoot.script.name}`;
+
+/** The node's SSH host key, made by the program so that every connection can check it. */
+export interface HostKey {
+    privateKeyOpenssh: pulumi.Input<string>;
+    publicKeyOpenssh: pulumi.Input<string>;
 }
 
-/** The first-boot install per orchestrator: the script and the variables it runs with. */
-function engineInstall(config: LabConfig): { script: string; env: string[]; engine: "docker" | "containerd" } {
-    if (config.orchestrator === "kubernetes") {
-        return { script: "k8s-install.sh", env: [`KUBERNETES_VERSION=${config.kubernetesVersion}`], engine: "containerd" };
-    }
-    return { script: "install-docker.sh", env: [], engine: "docker" };
-}
-
-/** cloud-init user data: set the hostname and install the engine at first boot, on all nodes at once. */
-export function userData(node: NodeSpec, config: LabConfig): string {
-    const install = engineInstall(config);
-    const file = `/opt/cluster-lab/${install.script}`;
-    return "#cloud-config\n" + stringify({
-        hostname: node.name,
-        preserve_hostname: false,
-        // The lab writes its own block into /etc/hosts; cloud-init must not rewrite the file.
-        manage_etc_hosts: false,
-        write_files: [{ path: file, permissions: "0755", content: readScript(install.script) }],
-        runcmd: [install.env.length > 0 ? ["env", ...install.env, file] : [file]],
+/**
+ * cloud-init user data: the hostname, the SSH host key the program made (and no other), and the
+ * first-boot install, run on all nodes at once. It holds the host's private key: a secret.
+ */
+export function userData(node: NodeSpec, firstBoot: FirstBoot, loginUser: string, hostKey: HostKey): pulumi.Output<string> {
+    const file = firstBootPath(firstBoot);
+    const script = renderScript(firstBoot.script, {
+        LAB_NODE: node.name,
+        LAB_STEP: "first-boot",
+        LOGIN_USER: loginUser,
+        ...firstBoot.env,
+        ...waits("APT_LOCK_TIMEOUT", "APT_ATTEMPTS"),
     });
+    const expire = renderScript(EXPIRE_SCRIPT, { LAB_NODE: node.name, LAB_STEP: "expiry" });
+    return pulumi.secret(
+        pulumi.all([script, expire, hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh]).apply(
+            ([install, expiry, hostPrivate, hostPublic]) =>
+                "#cloud-config\n" +
+                stringify({
+                    hostname: node.name,
+                    preserve_hostname: false,
+                    // The lab writes its own block into /etc/hosts; cloud-init must not rewrite the file.
+                    manage_etc_hosts: false,
+                    // The image's host keys go; the one the program knows is the only one the node presents.
+                    ssh_deletekeys: true,
+                    ssh_genkeytypes: [],
+                    ssh_keys: { ed25519_private: hostPrivate, ed25519_public: hostPublic.trim() },
+                    write_files: [
+                        { path: file, permissions: "0700", content: install },
+                        { path: EXPIRE_PATH, permissions: "0700", content: expiry },
+                        ...EXPIRY_UNITS,
+                    ],
+                    // The expiry first: a node whose install fails still powers off at its expiry.
+                    runcmd: [
+                        ["systemctl", "enable", "--now", "cluster-lab-expiry.timer"],
+                        ["bash", file],
+                    ],
+                }),
+        ),
+    );
+}
+
+const EXPIRE_SCRIPT = scriptIn(NODE_SCRIPTS, "expire.sh");
+const EXPIRE_PATH = "/opt/cluster-lab/expire.sh";
+
+/** Every minute, expire.sh reads the instance's ExpiresAt tag and powers the node off once it has passed. */
+const EXPIRY_UNITS = [
+    {
+        path: "/etc/systemd/system/cluster-lab-expiry.service",
+        content: `[Unit]\nDescription=Power off once the lab's ExpiresAt tag has passed\n\n[Service]\nType=oneshot\nExecStart=/bin/bash ${EXPIRE_PATH}\n`,
+    },
+    {
+        path: "/etc/systemd/system/cluster-lab-expiry.timer",
+        content:
+            "[Unit]\nDescription=Check the lab's expiry every minute\n\n[Timer]\nOnBootSec=30s\nOnUnitActiveSec=60s\nAccuracySec=5s\n\n" +
+            "[Install]\nWantedBy=timers.target\n",
+    },
+];
+
+/** Why port 22 of a node never answered, naming what the operator can change. */
+export function unreachableMessage(node: string, ip: string, config: CommonConfig): string {
+    const allowed = config.allowedCidrs.join(",");
+    const from = config.operatorAddress
+        ? `this machine's address ${config.operatorAddress}, which lab:allowedCidr (${allowed}) admits`
+        : `this machine, whose address could not be looked up (lab:allowedCidr is ${allowed})`;
+    return (
+        `${node} (${ip}): port 22 did not answer within ${SSH_PORT_TIMEOUT_MS / 60_000} minutes from ${from}. ` +
+        'If your address changed, set lab:allowedCidr to include it ("auto" looks it up) and run pulumi up again; ' +
+        "otherwise the instance did not boot: read its console output (aws ec2 get-console-output --latest --instance-id <id>)."
+    );
+}
+
+/** The node's address once its port 22 answers; a RunError naming lab:allowedCidr when it never does. */
+export async function reachableAddress(node: string, ip: string, config: CommonConfig): Promise<string> {
+    try {
+        await operatorNetwork.waitForPort(ip, 22, SSH_PORT_TIMEOUT_MS);
+    } catch {
+        throw new pulumi.RunError(unreachableMessage(node, ip, config));
+    }
+    return ip;
 }
 
 export interface LabNodesArgs {
-    config: LabConfig;
+    lab: OrchestratorLab;
     subnetId: pulumi.Input<string>;
     securityGroupId: pulumi.Input<string>;
+    /** Instances wait for the route to the internet (see LabNetwork.internetRoute). */
+    internetRoute: pulumi.Resource[];
     tags: Tags;
 }
 
-/** Key pair, AMI lookup, one EC2 instance per node and its readiness gate. */
 export class LabNodes extends pulumi.ComponentResource {
-    readonly nodes: LabNode[];
+    readonly nodes: (LabNode & { gate: command.remote.Command })[];
     /** The generated SSH private key (OpenSSH format); undefined when lab:sshPublicKey is set. */
     readonly privateKey?: pulumi.Output<string>;
 
     constructor(name: string, args: LabNodesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("cluster-lab:nodes:LabNodes", name, {}, opts);
-        const { config, tags } = args;
+        const { lab, tags } = args;
+        const { config, firstBoot } = lab;
         const image = OS_IMAGES[config.os];
-        const arch = architectureOf(config.instanceType);
-        const kubernetes = config.orchestrator === "kubernetes";
-        const engine = engineInstall(config).engine;
+        const archOf = (role: NodeRole) => architectureOf(lab.instanceType(role));
+        const arch = archOf("manager");
+        if (archOf("worker") !== arch) {
+            throw new pulumi.RunError(
+                `managers (${lab.instanceType("manager")}) and workers (${lab.instanceType("worker")}) need one architecture`,
+            );
+        }
 
         let publicKey: pulumi.Input<string>;
         if (config.sshPublicKey) {
@@ -109,41 +167,93 @@ export class LabNodes extends pulumi.ComponentResource {
         }
         const keyPair = new aws.ec2.KeyPair(`${name}-key`, { publicKey, tags }, { parent: this });
 
-        const ami = aws.ec2.getAmiOutput({
-            owners: [image.owner],
-            mostRecent: true,
-            filters: [
-                { name: "name", values: [image.namePattern(arch)] },
-                { name: "architecture", values: [arch === "arm64" ? "arm64" : "x86_64"] },
-                { name: "virtualization-type", values: ["hvm"] },
-            ],
-        }, { parent: this });
+        const ami = aws.ec2.getAmiOutput(
+            {
+                owners: [image.owner],
+                mostRecent: true,
+                filters: [
+                    { name: "name", values: [image.namePattern(arch)] },
+                    { name: "architecture", values: [arch === "arm64" ? "arm64" : "x86_64"] },
+                    { name: "virtualization-type", values: ["hvm"] },
+                ],
+            },
+            { parent: this },
+        );
 
-        this.nodes = planNodes(config).map((spec) => {
-            const instance = new aws.ec2.Instance(spec.name, {
-                ami: ami.id,
-                instanceType: config.instanceType,
-                subnetId: args.subnetId,
-                vpcSecurityGroupIds: [args.securityGroupId],
-                keyName: keyPair.keyName,
-                userData: userData(spec, config),
-                userDataReplaceOnChange: true,
-                metadataOptions: { httpTokens: "required", httpEndpoint: "enabled", httpPutResponseHopLimit: 1 },
-                rootBlockDevice: { volumeType: "gp3", volumeSize: 16, encrypted: true, deleteOnTermination: true },
-                instanceMarketOptions: config.spot
-                    ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
-                    : undefined,
-                sourceDestCheck: kubernetes && !CNI_NETWORKING[config.cni].sourceDestCheck ? false : undefined,
-                tags: { ...tags, Name: `${config.labName}-${spec.name}`, Role: roleName(config.orchestrator, spec.role) },
-            }, { parent: this });
+        this.nodes = lab.nodes.map((spec) => {
+            const hostKey = new tls.PrivateKey(`${spec.name}-host-key`, { algorithm: "ED25519" }, { parent: this });
+            const instance = new aws.ec2.Instance(
+                spec.name,
+                {
+                    ami: ami.id,
+                    instanceType: lab.instanceType(spec.role),
+                    subnetId: args.subnetId,
+                    vpcSecurityGroupIds: [args.securityGroupId],
+                    keyName: keyPair.keyName,
+                    userData: userData(spec, firstBoot, image.user, hostKey),
+                    userDataReplaceOnChange: true,
+                    // The node reads its own ExpiresAt tag (expire.sh); containers cannot reach the metadata (hop limit 1).
+                    metadataOptions: {
+                        httpTokens: "required",
+                        httpEndpoint: "enabled",
+                        httpPutResponseHopLimit: 1,
+                        instanceMetadataTags: "enabled",
+                    },
+                    // A node that powers itself off at its expiry is terminated: the bill stops.
+                    instanceInitiatedShutdownBehavior: "terminate",
+                    rootBlockDevice: { volumeType: "gp3", volumeSize: 16, encrypted: true, deleteOnTermination: true },
+                    instanceMarketOptions: config.spot
+                        ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
+                        : undefined,
+                    sourceDestCheck: lab.sourceDestCheck ? undefined : false,
+                    tags: { ...tags, Name: `${config.labName}-${spec.name}`, Role: lab.roleName(spec.role) },
+                },
+                {
+                    parent: this,
+                    dependsOn: args.internetRoute,
+                    // The AMI lookup follows new images; a running lab must not be rebuilt because one was
+                    // published. New nodes get the newest image; `pulumi up --replace` moves one on purpose.
+                    ignoreChanges: ["ami"],
+                },
+            );
 
-            const connection: NodeConnection = { host: instance.publicIp, user: image.user, privateKey: this.privateKey };
-            // "running" is not SSH-ready: the gate's dial retries cover the boot (about 8 minutes at the least).
-            const gate = nodeCommand(`${spec.name}-gate`, {
-                node: spec.name, step: "gate", connection, script: "wait-ready.sh",
-                env: { ENGINE: engine }, dialErrorLimit: 100,
-            }, { parent: this, dependsOn: [instance] });
-            return { ...spec, instance, connection, gate };
+            const publicIp = lab.staticAddress(spec.role)
+                ? new aws.ec2.Eip(
+                      `${spec.name}-address`,
+                      { domain: "vpc", instance: instance.id, tags: { ...tags, Name: `${config.labName}-${spec.name}` } },
+                      { parent: this, dependsOn: args.internetRoute },
+                  ).publicIp
+                : instance.publicIp;
+            const connection: NodeConnection = {
+                host: publicIp,
+                user: image.user,
+                privateKey: this.privateKey,
+                hostKey: hostKey.publicKeyOpenssh.apply((key) => key.trim()),
+            };
+            // "running" is not SSH-ready. The gate dials only once port 22 answers, so that a security
+            // group that drops this machine fails in minutes, naming lab:allowedCidr, not after 100 dials.
+            const reachableHost = publicIp.apply((ip) => reachableAddress(spec.name, ip, config));
+            const gate = nodeCommand(
+                `${spec.name}-gate`,
+                {
+                    node: spec.name,
+                    step: "gate",
+                    connection: { ...connection, host: reachableHost },
+                    script: scriptIn(NODE_SCRIPTS, "wait-ready.sh"),
+                    env: { ENGINE: firstBoot.engine, INSTALL_SCRIPT: firstBootPath(firstBoot), ...waits("READY_TIMEOUT") },
+                    dialErrorLimit: DIALS.gate,
+                },
+                { parent: this, dependsOn: [instance] },
+            );
+            return {
+                ...spec,
+                instance,
+                publicIp,
+                hostKey: hostKey.publicKeyOpenssh.apply((key) => key.trim()),
+                connection,
+                gate,
+                ready: [gate],
+            };
         });
 
         this.registerOutputs({ nodes: this.nodes.map((n) => n.instance.id) });

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# cluster-lab's load balancer for `type: LoadBalancer` Services: a systemd service on every control
+# plane (k8s-service-lb.sh installs it) that gives each such Service the nodes' addresses in its
+# status: public addresses first (what `kubectl get svc` shows, what the learner curls), then the
+# private ones, where AWS delivers that traffic and where kube-proxy then answers on every node.
+# Services of another loadBalancerClass are left alone, and so are Services that would take a port
+# the cluster itself uses. Nothing exists outside the cluster, so nothing is left behind.
+set -euo pipefail
+: "${ADDRESSES_FILE:=/etc/cluster-lab/node-addresses}" # one "<name> <public ip> <private ip>" per node
+: "${INTERVAL:=5}"
+: "${ONCE:=false}" # one pass, then exit (tests)
+: "${CLUSTER_PORTS:=22 179 2379 2380 6443 10250 10256}"
+
+IPV4='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
+
+# The ingress addresses every LoadBalancer Service gets, comma-separated.
+wanted_addresses() {
+  local public=() private=() name pub priv
+  while read -r name pub priv; do
+    if [ -n "$name" ] && [[ $pub =~ $IPV4 ]] && [[ $priv =~ $IPV4 ]]; then
+      public+=("$pub")
+      private+=("$priv")
+    fi
+  done <"$ADDRESSES_FILE"
+  local all=("${public[@]}" "${private[@]}")
+  local IFS=,
+  echo "${all[*]}"
+}
+
+status_patch() {
+  local ip entries=()
+  local -a ips
+  IFS=, read -r -a ips <<<"$1"
+  for ip in "${ips[@]}"; do entries+=("{\"ip\":\"$ip\"}"); done
+  local IFS=,
+  echo "{\"status\":{\"loadBalancer\":{\"ingress\":[${entries[*]}]}}}"
+}
+
+takes_cluster_port() {
+  local port
+  for port in $1; do
+    if [[ " $CLUSTER_PORTS " == *" $port "* ]]; then return 0; fi
+  done
+  return 1
+}
+
+reconcile() {
+  local wanted namespace name class ports current
+  wanted=$(wanted_addresses)
+  if [ -z "$wanted" ]; then
+    echo "no node addresses in $ADDRESSES_FILE" >&2
+    return 1
+  fi
+  kubectl get services --all-namespaces -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}{"|"}{.metadata.name}{"|"}{.spec.loadBalancerClass}{"|"}{.spec.ports[*].port}{"|"}{.status.loadBalancer.ingress[*].ip}{"\n"}{end}' |
+    while IFS='|' read -r namespace name class ports current; do
+      if [ -n "$class" ]; then continue; fi
+      if takes_cluster_port "$ports"; then
+        echo "$namespace/$name: port ${ports// /,} includes one the cluster uses ($CLUSTER_PORTS): no address given" >&2
+        continue
+      fi
+      if [ "${current// /,}" = "$wanted" ]; then continue; fi
+      kubectl -n "$namespace" patch service "$name" --subresource=status --type=merge -p "$(status_patch "$wanted")" >/dev/null
+      echo "$namespace/$name: load balancer addresses $wanted"
+    done
+}
+
+while :; do
+  reconcile || echo "pass failed; trying again in ${INTERVAL}s" >&2
+  if [ "$ONCE" = true ]; then break; fi
+  sleep "$INTERVAL"
+done
