@@ -2,6 +2,7 @@
 // with its inputs (secret markers kept), its outputs, and the URNs it depends on.
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { operatorNetwork } from "../components/operator-network";
 
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -16,6 +17,17 @@ export interface Registered {
     inputs: Record<string, any>;
     state: Record<string, any>;
     dependencies: string[];
+    /** The resource options the engine receives with it. */
+    options: ResourceOptionsSeen;
+}
+
+export interface ResourceOptionsSeen {
+    deletedWith?: string;
+    replaceWith: string[];
+    ignoreChanges: string[];
+    replaceOnChanges: string[];
+    retainOnDelete?: boolean;
+    deleteBeforeReplace?: boolean;
 }
 
 type MockAnswer = { id?: string; state?: Record<string, any> } | undefined;
@@ -63,58 +75,110 @@ export function plainSecrets(value: unknown, where: string, inSecret = false): s
     return [];
 }
 
-const FAKE_PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+const FAKE_PRIVATE_KEY =
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
 export const FAKE_TOKENS = {
     worker: "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx",
     manager: "SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-7p73s1dx5in4tatdymyhg9hu2",
 };
 
+/** When the mocks' labs were created (their time.Static). */
+export const CREATED_AT = "2026-11-22T08:00:00Z";
+
 let ipCounter = 10;
+let eipCounter = 10;
+
+const ADMIN_CONF =
+    [
+        "apiVersion: v1",
+        "kind: Config",
+        "current-context: kubernetes-admin@kubernetes",
+        "clusters:",
+        "- name: kubernetes",
+        "  cluster:",
+        "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZha2VDQQ==",
+        "    server: https://k8s-api:6443",
+        "contexts:",
+        "- name: kubernetes-admin@kubernetes",
+        "  context: {cluster: kubernetes, user: kubernetes-admin}",
+        "users:",
+        "- name: kubernetes-admin",
+        "  user:",
+        "    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZha2VDbGllbnQ=",
+        "    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpGYWtlS2V5",
+    ].join("\n") + "\n";
+
+/** A fresh bootstrap token per node, derived from the resource name; a certificate key for control planes. */
+function joinCommandFor(node: string, resource: string): string {
+    const id = resource.replace(/[^a-z0-9]/g, "");
+    return JSON.stringify({
+        endpoint: "k8s-api:6443",
+        token: `${id.slice(0, 6)}.${(id + "0000000000000000").slice(0, 16)}`,
+        caCertHash: `sha256:${"c0ffee42".repeat(8)}`,
+        certificateKey: node.includes("-cp") ? "0123456789abcdef".repeat(4) : "",
+    });
+}
+
+/**
+ * What a step prints, chosen by its node and step as remote.ts names them on the command line
+ * (LAB_NODE, LAB_STEP), never by the script's text.
+ */
+function stepOutput(create: string, resource: string): string {
+    const node = /LAB_NODE=(\S+)/.exec(create)?.[1] ?? "";
+    const step = /LAB_STEP=(\S+)/.exec(create)?.[1] ?? "";
+    const swarm = node.startsWith("swarm-");
+    if (swarm && step === "init") return JSON.stringify(FAKE_TOKENS);
+    if (swarm && step === "join") return `joined\nnode-id-${resource}`;
+    if (!swarm && step.startsWith("join-command-for-")) return joinCommandFor(step.slice("join-command-for-".length), resource);
+    if (!swarm && step === "kubeconfig") return ADMIN_CONF;
+    return "ok";
+}
 
 /** Plausible provider answers: enough for the program to wire itself together. */
 function defaultMock(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
     const inputs = unwrapSecrets(args.inputs);
     const id = `${args.name}-id`;
     switch (args.type) {
-        case "tls:index/privateKey:PrivateKey":
-            return { id, state: { ...inputs, privateKeyOpenssh: FAKE_PRIVATE_KEY, publicKeyOpenssh: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyForTests lab" } };
+        case "tls:index/privateKey:PrivateKey": {
+            // A key of its own per resource, so that tests can tell which key went where.
+            const tag = Buffer.from(args.name)
+                .toString("base64")
+                .replace(/[^A-Za-z0-9]/g, "");
+            return {
+                id,
+                state: {
+                    ...inputs,
+                    privateKeyOpenssh: FAKE_PRIVATE_KEY.replace("AAAAABG5vbmUAAAAEbm9uZQ", `AAAAABG5vbmUAAAAEbm9uZQ${tag}`),
+                    publicKeyOpenssh: `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${tag} lab\n`,
+                },
+            };
+        }
         case "aws:ec2/keyPair:KeyPair":
             return { id, state: { ...inputs, keyName: `${args.name}-0123` } };
         case "aws:ec2/instance:Instance": {
             const n = ipCounter++;
             return { id: `i-${n}`, state: { ...inputs, publicIp: `203.0.113.${n}`, privateIp: `10.42.1.${n}` } };
         }
-        case "pulumiverse:time/offset:Offset" :
-        case "time:index/offset:Offset":
-            return { id, state: { ...inputs, rfc3339: "2026-11-22T12:00:00Z" } };
-        case "command:remote:Command": {
-            const stdin = String(inputs.stdin ?? "");
-            let stdout = "ok";
-            if (stdin.includes("docker swarm init")) stdout = JSON.stringify(FAKE_TOKENS);
-            else if (stdin.includes("docker swarm join")) stdout = `joined\nnode-id-${args.name}`;
-            else if (stdin.includes("kubeadm token create")) {
-                // A fresh bootstrap token per node, derived from the resource name; a key for control planes.
-                const id = args.name.replace(/[^a-z0-9]/g, "");
-                stdout = JSON.stringify({
-                    endpoint: "k8s-cp1:6443",
-                    token: `${id.slice(0, 6)}.${(id + "0000000000000000").slice(0, 16)}`,
-                    caCertHash: `sha256:${"c0ffee42".repeat(8)}`,
-                    certificateKey: stdin.includes("export CONTROL_PLANE='true'") ? "0123456789abcdef".repeat(4) : "",
-                });
-            } else if (stdin.includes('cat "$ADMIN_CONF"')) {
-                stdout = [
-                    "apiVersion: v1", "kind: Config", "current-context: kubernetes-admin@kubernetes",
-                    "clusters:", "- name: kubernetes", "  cluster:",
-                    "    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZha2VDQQ==",
-                    "    server: https://k8s-cp1:6443",
-                    "contexts:", "- name: kubernetes-admin@kubernetes", "  context: {cluster: kubernetes, user: kubernetes-admin}",
-                    "users:", "- name: kubernetes-admin", "  user:",
-                    "    client-certificate-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUZha2VDbGllbnQ=",
-                    "    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpGYWtlS2V5",
-                ].join("\n") + "\n";
-            }
-            return { id, state: { ...inputs, stdout, stderr: "" } };
+        case "aws:ec2/eip:Eip": {
+            const n = eipCounter++;
+            return { id: `eipalloc-${n}`, state: { ...inputs, publicIp: `192.0.2.${n}` } };
         }
+        case "aws:lb/loadBalancer:LoadBalancer":
+            return {
+                id,
+                state: {
+                    ...inputs,
+                    arn: `arn:aws:elasticloadbalancing:::loadbalancer/net/${args.name}/0123`,
+                    arnSuffix: `net/${args.name}/0123`,
+                    dnsName: `${args.name}-0123.elb.ap-northeast-2.amazonaws.com`,
+                },
+            };
+        case "aws:lb/targetGroup:TargetGroup":
+            return { id, state: { ...inputs, arn: `arn:aws:elasticloadbalancing:::targetgroup/${args.name}/0123` } };
+        case "time:index/static:Static":
+            return { id, state: { ...inputs, rfc3339: CREATED_AT } };
+        case "command:remote:Command":
+            return { id, state: { ...inputs, stdout: stepOutput(String(inputs.create ?? ""), args.name), stderr: "" } };
         default:
             return { id, state: inputs };
     }
@@ -125,14 +189,25 @@ export function installRecordingMocks(): void {
     MockMonitor.prototype.registerResource = function (this: MockMonitor, req: any, callback: any) {
         recorder.inFlight++;
         const entry = {
-            type: req.getType() as string, name: req.getName() as string,
+            type: req.getType() as string,
+            name: req.getName() as string,
             rawInputs: pulumi.runtime.deserializeProperties(req.getObject()) as Record<string, unknown>,
             dependencies: req.getDependenciesList() as string[],
+            options: {
+                deletedWith: req.getDeletedwith() || undefined,
+                replaceWith: req.getReplaceWithList() as string[],
+                ignoreChanges: req.getIgnorechangesList() as string[],
+                replaceOnChanges: req.getReplaceonchangesList() as string[],
+                retainOnDelete: req.getRetainondelete() || undefined,
+                deleteBeforeReplace: req.getDeletebeforereplace() || undefined,
+            },
         };
         return original.call(this, req, (err: unknown, response: any) => {
             if (!err) {
                 recorder.resources.push({
-                    ...entry, urn: response.getUrn(), inputs: unwrapSecrets(entry.rawInputs),
+                    ...entry,
+                    urn: response.getUrn(),
+                    inputs: unwrapSecrets(entry.rawInputs),
                     state: unwrapSecrets(response.getObject()?.toJavaScript() ?? {}),
                 });
             }
@@ -141,17 +216,30 @@ export function installRecordingMocks(): void {
         });
     };
 
-    pulumi.runtime.setMocks({
-        newResource: async (args) => {
-            const custom = await recorder.override?.(args);
-            const fallback = defaultMock(args);
-            return { id: custom?.id ?? fallback.id, state: custom?.state ?? fallback.state };
+    pulumi.runtime.setMocks(
+        {
+            newResource: async (args) => {
+                const custom = await recorder.override?.(args);
+                const fallback = defaultMock(args);
+                return { id: custom?.id ?? fallback.id, state: custom?.state ?? fallback.state };
+            },
+            call: (args) => {
+                if (args.token === "aws:ec2/getAmi:getAmi")
+                    return { id: "ami-0123456789abcdef0", architecture: "x86_64", name: "debian-12-amd64-20261101" };
+                // A network load balancer's interface: AWS describes it "ELB net/<name>/<id>" (its ARN suffix).
+                if (args.token === "aws:ec2/getNetworkInterface:getNetworkInterface") {
+                    const [filter] = args.inputs.filters ?? [];
+                    if (filter?.name !== "description" || !/^ELB net\/[^/]+\/[^/]+$/.test(filter.values?.[0]))
+                        throw new Error(`no interface matches ${JSON.stringify(args.inputs)}`);
+                    return { id: "eni-0123", privateIp: "10.42.1.250", filters: args.inputs.filters };
+                }
+                return args.inputs;
+            },
         },
-        call: (args) => {
-            if (args.token === "aws:ec2/getAmi:getAmi") return { id: "ami-0123456789abcdef0", architecture: "x86_64", name: "debian-12-amd64-20261101" };
-            return args.inputs;
-        },
-    }, "cluster-lab", "dev", false);
+        "cluster-lab",
+        "dev",
+        false,
+    );
 }
 
 /** Resolves once no resource registration has been under way for a few ticks. */
@@ -176,6 +264,33 @@ export interface LabRun {
     dependsOn(name: string): Set<string>;
 }
 
+/** The operator's address the unit tests' lookup answers: inside BASE_CONFIG's allowedCidr. */
+export const OPERATOR_ADDRESS = "198.51.100.7";
+export const probedPorts: string[] = [];
+
+/** The unit tests' nodes have documentation addresses: nothing is looked up or dialled for real. */
+export function fakeOperatorNetwork(): void {
+    operatorNetwork.lookupAddress = async () => OPERATOR_ADDRESS;
+    operatorNetwork.waitForPort = async (host, port) => {
+        probedPorts.push(`${host}:${port}`);
+    };
+}
+
+/** Resource names of one type, sorted. */
+export const names = (run: LabRun, type: string) =>
+    run
+        .ofType(type)
+        .map((r) => r.name)
+        .sort();
+/** The script a command sends on stdin. */
+export const stdinOf = (run: LabRun, name: string) => String(run.byName(name).inputs.stdin);
+/** The value of one `export NAME='value'` line of a rendered script. */
+export const exported = (script: string, name: string) => new RegExp(`^export ${name}='([^']*)'$`, "m").exec(script)?.[1];
+
+export const COMMAND = "command:remote:Command";
+export const INSTANCE = "aws:ec2/instance:Instance";
+export const SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup";
+
 export const BASE_CONFIG: Record<string, string> = {
     "aws:region": "ap-northeast-2",
     "lab:allowedCidr": "198.51.100.0/24",
@@ -186,6 +301,7 @@ export async function runLab(lab: Record<string, string> = {}, override?: Resour
     recorder.resources = [];
     recorder.override = override;
     ipCounter = 10;
+    eipCounter = 10;
     pulumi.runtime.setAllConfig({
         ...BASE_CONFIG,
         ...Object.fromEntries(Object.entries(lab).map(([k, v]) => [k.includes(":") ? k : `lab:${k}`, v])),
@@ -209,13 +325,18 @@ export async function runLab(lab: Record<string, string> = {}, override?: Resour
         return found;
     };
     return {
-        resources, outputs, byName,
+        resources,
+        outputs,
+        byName,
         ofType: (type) => resources.filter((r) => r.type === type),
         dependsOn: (name) => {
             const seen = new Set<string>();
             const visit = (urn: string) => {
                 for (const dep of byUrn.get(urn)?.dependencies ?? []) {
-                    if (!seen.has(dep)) { seen.add(dep); visit(dep); }
+                    if (!seen.has(dep)) {
+                        seen.add(dep);
+                        visit(dep);
+                    }
                 }
             };
             visit(byName(name).urn);

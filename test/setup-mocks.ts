@@ -1,4 +1,5 @@
 // Mocks must be in place before the program is imported.
-import { installRecordingMocks } from "./harness";
+import { fakeOperatorNetwork, installRecordingMocks } from "./harness";
 
 installRecordingMocks();
+fakeOperatorNetwork();

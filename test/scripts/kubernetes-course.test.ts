@@ -1,0 +1,168 @@
+// What the course's Kubernetes exercises find on a control plane (`kubectl run`, `kubectl create
+// deployment`, `kubectl scale`, `kubectl expose --type=NodePort|LoadBalancer` as the login user):
+// the user's own kubectl setup, and the LoadBalancer controller, run for real against a stub
+// kubectl. Not run against a real cluster: none can be formed where these tests run.
+import { userInfo } from "node:os";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
+import { readScript, NODE_SCRIPTS, scriptIn } from "../../components/remote";
+import { k8sBox } from "../support/kubernetes";
+import { calledWith, Sandbox } from "../support/sandbox";
+
+const ADDRESSES = "k8s-cp1 192.0.2.10 10.42.1.10\nk8s-w1 203.0.113.11 10.42.1.11\nk8s-w2 203.0.113.12 10.42.1.12\n";
+const INGRESS = "192.0.2.10,203.0.113.11,203.0.113.12,10.42.1.10,10.42.1.11,10.42.1.12";
+
+describe("the login user's kubectl on a control plane (k8s-login-kubectl.sh)", () => {
+    const loginEnv = (box: Sandbox) => {
+        mkdirSync(`${box.dir}/home`, { recursive: true });
+        writeFileSync(`${box.dir}/home/.bashrc`, "# ~/.bashrc\n");
+        writeFileSync(`${box.dir}/admin.conf`, "apiVersion: v1\nkind: Config\nclusters:\n- cluster: {server: 'https://k8s-api:6443'}\n");
+        return {
+            LOGIN_USER: userInfo().username,
+            LOGIN_HOME: `${box.dir}/home`,
+            ADMIN_CONF: `${box.dir}/admin.conf`,
+            COMPLETION_FILE: `${box.dir}/completion/kubectl`,
+        };
+    };
+
+    it("gives the user its own ~/.kube/config (600, owned by it), completion and the alias k, once; a new admin.conf is copied again", () => {
+        const box = k8sBox();
+        const env = loginEnv(box);
+        const first = box.run(K8S_SCRIPTS.loginKubectl, env);
+        expect(first.code).toBe(0);
+        const config = `${env.LOGIN_HOME}/.kube/config`;
+        expect(readFileSync(config, "utf8")).toBe(readFileSync(env.ADMIN_CONF, "utf8"));
+        expect(statSync(config).mode & 0o777).toBe(0o600);
+        expect(statSync(`${env.LOGIN_HOME}/.kube`).mode & 0o777).toBe(0o700);
+        expect(statSync(config).uid).toBe(userInfo().uid);
+        expect(readFileSync(env.COMPLETION_FILE, "utf8")).toBe("# bash completion for kubectl\n");
+        expect(readFileSync(`${env.LOGIN_HOME}/.bashrc`, "utf8")).toBe(
+            "# ~/.bashrc\n# BEGIN cluster-lab kubectl\nalias k=kubectl\ncomplete -o default -F __start_kubectl k\n# END cluster-lab kubectl\n",
+        );
+        expect(first.stdout).not.toContain("client-key");
+
+        const second = box.run(K8S_SCRIPTS.loginKubectl, env);
+        expect(second.code).toBe(0);
+        expect(second.stdout).toBe("kubectl ready for " + env.LOGIN_USER + "\n");
+        expect(readFileSync(`${env.LOGIN_HOME}/.bashrc`, "utf8").match(/alias k=kubectl/g)).toHaveLength(1);
+
+        writeFileSync(env.ADMIN_CONF, "apiVersion: v1\nkind: Config\n# renewed\n");
+        expect(box.run(K8S_SCRIPTS.loginKubectl, env).stdout).toContain(`wrote ${config}`);
+        expect(readFileSync(config, "utf8")).toContain("# renewed");
+    });
+
+    it("fails clearly before the node serves the API", () => {
+        const box = k8sBox();
+        const env = loginEnv(box);
+        const run = box.run(K8S_SCRIPTS.loginKubectl, { ...env, ADMIN_CONF: `${box.dir}/missing.conf` });
+        expect(run.code).not.toBe(0);
+        expect(run.stderr).toContain("missing.conf is missing: this node is not a control plane yet");
+    });
+});
+
+describe("the LoadBalancer controller (service-lb-controller.sh), one pass against a stub kubectl", () => {
+    const controllerEnv = (box: Sandbox) => {
+        writeFileSync(`${box.dir}/addresses`, ADDRESSES);
+        return { ADDRESSES_FILE: `${box.dir}/addresses`, ONCE: "true" };
+    };
+
+    it("gives a pending LoadBalancer Service every node's public then private address; leaves done, foreign and cluster-port Services", () => {
+        const box = k8sBox();
+        box.file(
+            "services",
+            [
+                "default|nginx||80|", // kubectl expose deployment nginx --type=LoadBalancer --port=80
+                `default|done||8080|${INGRESS.replaceAll(",", " ")}`, // already has them
+                "other|metal|example.com/lb|80|", // another loadBalancerClass
+                "default|sneaky||80 6443|", // would take the API's port
+            ].join("\n") + "\n",
+        );
+        const run = box.run(K8S_SCRIPTS.serviceLoadBalancerController, controllerEnv(box));
+        expect(run.code).toBe(0);
+        const [get] = calledWith(run.calls, "kubectl get services");
+        expect(get).toContain("--all-namespaces");
+        expect(get).toContain('?(@.spec.type=="LoadBalancer")');
+        const ingress = INGRESS.split(",").map((ip) => ({ ip }));
+        expect(calledWith(run.calls, "kubectl -n")).toEqual([
+            `kubectl -n default patch service nginx --subresource=status --type=merge -p ${JSON.stringify({ status: { loadBalancer: { ingress } } })}`,
+        ]);
+        expect(run.stdout).toBe(`default/nginx: load balancer addresses ${INGRESS}\n`);
+        expect(run.stderr).toContain("default/sneaky: port 80,6443 includes one the cluster uses");
+    });
+
+    it("changes a Service whose addresses are stale (a worker left), and survives a pass that fails", () => {
+        const box = k8sBox();
+        box.file(
+            "services",
+            "default|nginx||80|192.0.2.10 203.0.113.11 203.0.113.12 203.0.113.13 10.42.1.10 10.42.1.11 10.42.1.12 10.42.1.13\n",
+        );
+        const env = controllerEnv(box);
+        expect(calledWith(box.run(K8S_SCRIPTS.serviceLoadBalancerController, env).calls, "kubectl -n default patch")).toHaveLength(1);
+
+        writeFileSync(env.ADDRESSES_FILE, "");
+        const empty = box.run(K8S_SCRIPTS.serviceLoadBalancerController, env);
+        expect(empty.code).toBe(0);
+        expect(empty.stderr).toContain("pass failed; trying again in 5s");
+        expect(calledWith(empty.calls, "kubectl")).toEqual([]);
+    });
+});
+
+describe("k8s-service-lb.sh installs the controller as a systemd service on a control plane", () => {
+    it("writes the controller, the addresses and the unit; restarts only for a new controller or unit", () => {
+        const box = k8sBox();
+        const env = {
+            CONTROLLER: readScript(K8S_SCRIPTS.serviceLoadBalancerController),
+            NODE_ADDRESSES: ADDRESSES.trimEnd(),
+            LIB_DIR: `${box.dir}/lib`,
+            CONFIG_DIR: `${box.dir}/etc`,
+            UNIT_DIR: `${box.dir}/systemd`,
+        };
+        const first = box.run(K8S_SCRIPTS.serviceLoadBalancer, env);
+        expect(first.code).toBe(0);
+        expect(readFileSync(`${box.dir}/lib/service-lb`, "utf8")).toBe(env.CONTROLLER.trimEnd() + "\n");
+        expect(statSync(`${box.dir}/lib/service-lb`).mode & 0o777).toBe(0o755);
+        expect(readFileSync(`${box.dir}/etc/node-addresses`, "utf8")).toBe(ADDRESSES);
+        const unit = readFileSync(`${box.dir}/systemd/cluster-lab-service-lb.service`, "utf8");
+        expect(unit).toContain(`ExecStart=${box.dir}/lib/service-lb\n`);
+        expect(unit).toContain("Environment=KUBECONFIG=/etc/kubernetes/admin.conf\n");
+        expect(unit).toContain(`Environment=ADDRESSES_FILE=${box.dir}/etc/node-addresses\n`);
+        expect(unit).toContain("Restart=always\n");
+        expect(calledWith(first.calls, "systemctl")).toEqual([
+            "systemctl daemon-reload",
+            "systemctl enable --now cluster-lab-service-lb",
+            "systemctl restart cluster-lab-service-lb",
+        ]);
+
+        const moreNodes = box.run(K8S_SCRIPTS.serviceLoadBalancer, {
+            ...env,
+            NODE_ADDRESSES: env.NODE_ADDRESSES + "\nk8s-w3 203.0.113.14 10.42.1.14",
+        });
+        expect(calledWith(moreNodes.calls, "systemctl")).toEqual(["systemctl enable --now cluster-lab-service-lb"]);
+        expect(readFileSync(`${box.dir}/etc/node-addresses`, "utf8")).toContain("k8s-w3 203.0.113.14 10.42.1.14");
+
+        const newController = box.run(K8S_SCRIPTS.serviceLoadBalancer, { ...env, CONTROLLER: env.CONTROLLER + "# v2\n" });
+        expect(calledWith(newController.calls, "systemctl")).toEqual([
+            "systemctl enable --now cluster-lab-service-lb",
+            "systemctl restart cluster-lab-service-lb",
+        ]);
+    });
+});
+
+describe("wait-ready.sh on a Kubernetes node", () => {
+    const gate = scriptIn(NODE_SCRIPTS, "wait-ready.sh");
+
+    it("waits for the CRI plugin to answer through crictl, not for containerd's own API", () => {
+        const box = k8sBox();
+        const ready = box.run(gate, { ENGINE: "containerd" });
+        expect(ready.code).toBe(0);
+        expect(calledWith(ready.calls, "crictl")).toEqual(["crictl --runtime-endpoint unix:///run/containerd/containerd.sock info"]);
+        expect(calledWith(ready.calls, "ctr")).toEqual([]);
+        expect(ready.stdout).toContain("ready: containerd answers");
+
+        box.file("exit-crictl", "1"); // containerd runs, its CRI plugin failed to load
+        const broken = box.run(gate, { ENGINE: "containerd", READY_TIMEOUT: 0 });
+        expect(broken.code).not.toBe(0);
+        expect(broken.stderr).toContain("gave up after 0s waiting for containerd to answer");
+    });
+});
