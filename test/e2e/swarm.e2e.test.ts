@@ -1,19 +1,19 @@
-// The real program forms a real swarm on local VMs: real dockerd, real SSH, real nginx. Mocks stand
-// in for the AWS API only (test/e2e/up.ts). Each `up` is a fresh run of index.ts, as `pulumi up` is.
-import { execFileSync } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LocalEngine } from "./engine";
+// The real program forms a real swarm on local VMs: real dockerd, real SSH, real nginx, a security
+// group enforced by the local cloud. Mocks stand in for the AWS API only (engine/run.ts), the engine
+// keeps state between runs as Pulumi does, and every check looks at the lab from outside: from the
+// operator's address (inside allowedCidr) or the CI runner's (outside it).
+import { execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fromOutside } from "./cloud/network";
+import { unwrap } from "./engine/state";
+import { LocalLab } from "./local-lab";
 import { RunResult } from "./timeline";
 
 const V1 = "cluster-lab/nginx:1";
 const V2 = "cluster-lab/nginx:2";
-const engine = new LocalEngine();
-
-async function get(url: string): Promise<string> {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
-    return response.text();
-}
+const lab = new LocalLab();
 
 async function eventually<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + timeoutMs;
@@ -35,128 +35,308 @@ function expectOk(result: RunResult): void {
     expect(result.ok).toBe(true);
 }
 
-const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boolean).sort();
-const docker = (node: string, args: string) => engine.ssh(node, `sudo docker ${args}`);
-const runningNodes = (service: string) => docker("swarm-manager1", `service ps ${service} --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'`)
-    .then((out) => lines(out).filter((l) => / Running /.test(l)).map((l) => l.split(" ")[0]).sort());
+/** Nothing ran and nothing changed: no remote command, every resource the same. */
+function expectNoChange(result: RunResult): void {
+    expectOk(result);
+    expect(result.commands.map((c) => `${c.name} on ${c.node}`)).toEqual([]);
+    expect(
+        (result.operations ?? []).filter((o) => o.op !== "same").map((o) => `${o.op} ${o.name} ${o.reasons ?? o.changed ?? ""}`),
+    ).toEqual([]);
+    expect(result.deleted).toEqual([]);
+}
+
+const lines = (text: string) =>
+    text
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+        .sort();
+const docker = (node: string, args: string) => lab.ssh(node, `sudo docker ${args}`);
+const runningNodes = (service: string) =>
+    docker("swarm-manager1", `service ps ${service} --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'`).then((out) =>
+        lines(out)
+            .filter((l) => / Running /.test(l))
+            .map((l) => l.split(" ")[0])
+            .sort(),
+    );
+const instanceIds = () =>
+    lab
+        .state()
+        .filter((r) => r.type === "aws:ec2/instance:Instance" && !r.delete)
+        .map((r) => `${r.urn.split("::").pop()}=${r.id}`)
+        .sort();
+
+let scenarioStart = 0;
+beforeEach(() => {
+    scenarioStart = Date.now();
+});
+afterEach((context) => {
+    console.log(`-- scenario "${context.task.name}": ${((Date.now() - scenarioStart) / 1000).toFixed(1)}s`);
+});
+
+beforeAll(() => lab.prepare());
+afterAll(() => lab.cloud.destroyAll());
 
 describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => {
-    const base = { managers: "1", workers: "2", nginxImage: V1 };
+    const base = { managers: "1", workers: "2", nginxImage: V1, visualizer: "true" };
     const nodes = ["swarm-manager1", "swarm-worker1", "swarm-worker2"];
 
-    beforeAll(() => engine.prepare());
-    afterAll(() => engine.cloud.destroyAll());
-
-    it("forms the swarm: 3 Ready nodes with the right roles, hostnames and one hosts block each", async () => {
-        const result = await engine.up(base, "first up (1+2)");
+    it("forms the swarm with only the program's rules: 3 Ready nodes, hostnames, one hosts block each; the runner gets no SSH", async () => {
+        const result = await lab.up(base, { title: "first up (1+2)" });
         expectOk(result);
         const listed = lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'"));
         expect(listed).toEqual(["swarm-manager1 Ready Leader", "swarm-worker1 Ready", "swarm-worker2 Ready"]);
         for (const node of nodes) {
-            expect(await engine.ssh(node, "hostname")).toBe(node);
-            const hosts = await engine.ssh(node, "cat /etc/hosts");
+            expect(await lab.ssh(node, "hostname")).toBe(node);
+            const hosts = await lab.ssh(node, "cat /etc/hosts");
             expect(hosts.match(/# BEGIN cluster-lab/g)).toHaveLength(1);
-            for (const other of nodes) expect(hosts.match(new RegExp(`^${engine.ip(other)} ${other}$`, "gm"))).toHaveLength(1);
+            for (const other of nodes) expect(hosts.match(new RegExp(`^${lab.ip(other)} ${other}$`, "gm"))).toHaveLength(1);
         }
-        expect(result.outputs.nginxUrls.value).toEqual(nodes.map((n) => `http://${engine.ip(n)}:8001`));
+        expect(result.outputs.nginxUrls.value).toEqual(nodes.map((n) => `http://${lab.ip(n)}:8001`));
+        expect(result.outputs.visualizerUrl.value).toBe(`http://${lab.ip("swarm-manager1")}:7070`);
         expect(result.outputs.privateKey.secret).toBe(true);
+        // The cloud enforces exactly the group the program declared.
+        const group = lab.state().find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!;
+        expect(lab.cloud.read().groups[group.id!].ingress).toEqual((group.inputs as { ingress: unknown[] }).ingress);
+        await expect(lab.ssh("swarm-manager1", "true", { as: "runner", timeoutMs: 20_000 })).rejects.toThrow();
+        await expect(lab.get(`http://${lab.ip("swarm-manager1")}:8001/`, "runner")).rejects.toThrow();
     });
 
     it("answers on the published port of every node (routing mesh), replicas on workers, one global task per node", async () => {
         for (const node of nodes) {
-            expect(await get(`http://${engine.ip(node)}:8001/`)).toContain("cluster-lab nginx v1");
-            expect(await get(`http://${engine.ip(node)}:8002/`)).toContain("cluster-lab nginx v1");
+            expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v1");
+            expect(await lab.get(`http://${lab.ip(node)}:8002/`)).toContain("cluster-lab nginx v1");
         }
         const web = await runningNodes("lab_web");
         expect(web).toHaveLength(3);
         expect(web.every((n) => n.startsWith("swarm-worker"))).toBe(true);
         expect(await runningNodes("lab_web-global")).toEqual(nodes);
+        // The visualizer (its stand-in) reads the manager's Docker socket: it knows every node.
+        const known = JSON.parse(await lab.get(`http://${lab.ip("swarm-worker1")}:7070/`)) as { Description: { Hostname: string } }[];
+        expect(known.map((n) => n.Description.Hostname).sort()).toEqual(nodes);
+        expect(await runningNodes("lab_visualizer")).toEqual(["swarm-manager1"]);
     });
 
-    it("changes nothing when run again: same node IDs, same tasks, one hosts block", async () => {
+    it("changes nothing when run again: no remote command, same node IDs, same tasks, one hosts block", async () => {
         const before = {
             nodes: await docker("swarm-manager1", "node ls -q"),
             tasks: await docker("swarm-manager1", "service ps lab_web lab_web-global -q --filter desired-state=running"),
         };
-        const result = await engine.up(base, "second up (unchanged)");
-        expectOk(result);
+        expectNoChange(await lab.up(base, { title: "second up (unchanged)" }));
         expect(await docker("swarm-manager1", "node ls -q")).toBe(before.nodes);
-        expect(lines(await docker("swarm-manager1", "service ps lab_web lab_web-global -q --filter desired-state=running")))
-            .toEqual(lines(before.tasks));
+        expect(lines(await docker("swarm-manager1", "service ps lab_web lab_web-global -q --filter desired-state=running"))).toEqual(
+            lines(before.tasks),
+        );
         for (const node of nodes) {
-            expect((await engine.ssh(node, "cat /etc/hosts")).match(/# BEGIN cluster-lab/g)).toHaveLength(1);
+            expect((await lab.ssh(node, "cat /etc/hosts")).match(/# BEGIN cluster-lab/g)).toHaveLength(1);
         }
     });
 
-    it("rolls out a new image with zero failed requests", async () => {
-        let stop = false, ok = 0;
-        const failures: string[] = [];
-        const urls = nodes.map((n) => `http://${engine.ip(n)}:8001/`);
-        const loop = (async () => {
-            for (let i = 0; !stop; i++) {
-                try {
-                    await get(urls[i % urls.length]);
-                    ok++;
-                } catch (err) {
-                    failures.push(`${urls[i % urls.length]}: ${(err as Error).message}`);
-                }
-                await new Promise((r) => setTimeout(r, 100));
-            }
-        })();
-        const result = await engine.up({ ...base, nginxImage: V2 }, "up with a new image");
-        stop = true;
-        await loop;
+    it("changes nothing when a newer image is published: no command, no replacement", async () => {
+        const before = instanceIds();
+        lab.cloud.publishImage(`debian-12-amd64-${new Date().toISOString().slice(0, 10).replace(/-/g, "")}-9`);
+        expectNoChange(await lab.up(base, { title: "up after a newer image" }));
+        expect(instanceIds()).toEqual(before);
+    });
+
+    it("rolls out a new image under CPU contention with zero failed requests (a fresh connection each)", async () => {
+        const urls = nodes.map((n) => `http://${lab.ip(n)}:8001/`);
+        // One curl per request from the operator's address, round robin, bounded in count and time.
+        const loop = spawn(
+            fromOutside("operator")[0],
+            [
+                ...fromOutside("operator").slice(1),
+                "bash",
+                "-c",
+                `
+            urls=(${urls.join(" ")}); i=0; end=$((SECONDS + 900))
+            while [ ! -e /tmp/cluster-lab-e2e-stop ] && [ $i -lt 6000 ] && [ $SECONDS -lt $end ]; do
+              url=\${urls[$((i % \${#urls[@]}))]}
+              echo "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url") $url"
+              i=$((i + 1)); sleep 0.1
+            done`,
+            ],
+            { stdio: ["ignore", "pipe", "inherit"] },
+        );
+        let out = "";
+        loop.stdout.on("data", (d: Buffer) => (out += d));
+        const done = new Promise((resolve) => loop.on("close", resolve));
+        // Contention: a busy loop on the host competes with the emulated CPUs, bounded in time.
+        const hog = spawn("timeout", ["900", "sh", "-c", "while :; do :; done"], { stdio: "ignore" });
+        let result: RunResult;
+        try {
+            result = await lab.up({ ...base, nginxImage: V2 }, { title: "up with a new image" });
+        } finally {
+            hog.kill("SIGTERM"); // timeout passes it on to the loop
+            execFileSync("touch", ["/tmp/cluster-lab-e2e-stop"]);
+            await done;
+            execFileSync("rm", ["-f", "/tmp/cluster-lab-e2e-stop"]);
+        }
         expectOk(result);
-        console.log(`rolling update: ${ok} requests answered, ${failures.length} failed`);
-        expect(failures).toEqual([]);
-        expect(ok).toBeGreaterThan(20);
+        const answers = out.trim().split("\n");
+        const failed = answers.filter((a) => !a.startsWith("200 "));
+        console.log(`rolling update: ${answers.length - failed.length} requests answered, ${failed.length} failed`);
+        expect(failed).toEqual([]);
+        expect(answers.length).toBeGreaterThan(20);
         expect(await docker("swarm-manager1", "service inspect lab_web --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'")).toBe(V2);
-        for (const node of nodes) expect(await get(`http://${engine.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
+        for (const node of nodes) expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
     });
 
     it("joins an added worker, and drains and removes it when it leaves the config", async () => {
-        expectOk(await engine.up({ ...base, nginxImage: V2, workers: "3" }, "up with 3 workers"));
-        expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}}'")))
-            .toEqual(["swarm-manager1 Ready", "swarm-worker1 Ready", "swarm-worker2 Ready", "swarm-worker3 Ready"]);
-        expect(await engine.ssh("swarm-manager1", "grep -c swarm-worker3 /etc/hosts")).toBe("1");
+        expectOk(await lab.up({ ...base, nginxImage: V2, workers: "3" }, { title: "up with 3 workers" }));
+        expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual([
+            "swarm-manager1 Ready",
+            "swarm-worker1 Ready",
+            "swarm-worker2 Ready",
+            "swarm-worker3 Ready",
+        ]);
+        expect(await lab.ssh("swarm-manager1", "grep -c swarm-worker3 /etc/hosts")).toBe("1");
+        const worker3 = lab.instance("swarm-worker3").id;
 
-        const result = await engine.up({ ...base, nginxImage: V2 }, "up back to 2 workers");
+        const result = await lab.up({ ...base, nginxImage: V2 }, { title: "up back to 2 workers" });
         expectOk(result);
         const deleted = result.deleted.map((d) => d.name);
         expect(deleted).toEqual(expect.arrayContaining(["swarm-worker3-membership", "swarm-worker3-join", "swarm-worker3"]));
         expect(deleted.indexOf("swarm-worker3-membership")).toBeLessThan(deleted.indexOf("swarm-worker3"));
+        expect(result.deleted.find((d) => d.name === "swarm-worker3-membership")?.skipped).toBeUndefined();
         expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}}'"))).toEqual(nodes);
-        expect(engine.cloud.list().map((v) => v.name).sort()).toEqual(nodes);
+        expect(lab.cloud.instances().map((i) => i.id)).not.toContain(worker3);
+        expect(lab.cloud.instances()).toHaveLength(3);
         expect(await runningNodes("lab_web")).toHaveLength(3);
     });
 
+    it("replaces a worker (--replace) and leaves no Down node", async () => {
+        const old = lab.instance("swarm-worker2");
+        const result = await lab.up({ ...base, nginxImage: V2 }, { title: "up --replace swarm-worker2", replace: ["swarm-worker2"] });
+        expectOk(result);
+        const fresh = lab.instance("swarm-worker2");
+        expect(fresh.id).not.toBe(old.id);
+        expect(lab.cloud.instance(old.id)).toBeUndefined();
+        expect(result.deleted.map((d) => d.name)).toEqual(expect.arrayContaining(["swarm-worker2-membership", "swarm-worker2"]));
+        expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual([
+            "swarm-manager1 Ready",
+            "swarm-worker1 Ready",
+            "swarm-worker2 Ready",
+        ]);
+        expect(await lab.get(`http://${fresh.ip}:8001/`)).toContain("cluster-lab nginx v2");
+    });
+
     it("grows to 3 managers (joining at once): one Leader and two Reachable", async () => {
-        expectOk(await engine.up({ ...base, nginxImage: V2, managers: "3" }, "up with 3 managers"));
+        expectOk(await lab.up({ ...base, nginxImage: V2, managers: "3" }, { title: "up with 3 managers" }));
         const managers = lines(await docker("swarm-manager1", "node ls --filter role=manager --format '{{.Hostname}} {{.ManagerStatus}}'"));
         expect(managers.map((m) => m.split(" ")[0])).toEqual(["swarm-manager1", "swarm-manager2", "swarm-manager3"]);
         expect(managers.filter((m) => m.endsWith(" Leader"))).toHaveLength(1);
         expect(managers.filter((m) => m.endsWith(" Reachable"))).toHaveLength(2);
         for (const node of ["swarm-manager2", "swarm-manager3"]) {
-            expect(await get(`http://${engine.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
+            expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
+        }
+    });
+
+    it("shrinks from 3 managers to 1 and leaves a healthy swarm", async () => {
+        expectOk(await lab.up({ ...base, nginxImage: V2 }, { title: "up back to 1 manager" }));
+        expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'"))).toEqual([
+            "swarm-manager1 Ready Leader",
+            "swarm-worker1 Ready",
+            "swarm-worker2 Ready",
+        ]);
+        expect(lab.cloud.instances()).toHaveLength(3);
+        for (const node of nodes) expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
+    });
+
+    it("runs the course's Swarm lesson as the login user, without sudo, on the course ports", async () => {
+        // As a course writes it (its own ports beside the sample app's, the local images for nginx).
+        // `service create`, `update` and `scale` wait for the service to converge: minutes under emulation.
+        const course = (cmd: string) => lab.ssh("swarm-manager1", cmd, { timeoutMs: 300_000 });
+        const answersEverywhere = (port: number, text: string) =>
+            eventually(`${text} on :${port} of every node`, 300_000, async () => {
+                for (const node of nodes) if (!(await lab.get(`http://${lab.ip(node)}:${port}/`)).includes(text)) return undefined;
+                return true;
+            });
+        expect(await course("id -un; docker node ls --format '{{.Hostname}}' | sort")).toBe(`admin\n${nodes.join("\n")}`);
+        await course(
+            "docker service create --name web-alb --constraint node.role==worker --replicas 2 --publish 8010:80 cluster-lab/nginx:1",
+        );
+        await answersEverywhere(8010, "cluster-lab nginx v1");
+        expect((await runningNodes("web-alb")).every((n) => n.startsWith("swarm-worker"))).toBe(true);
+        await course("docker service create --name web-every --mode global --publish 8011:80 cluster-lab/nginx:1");
+        expect(await runningNodes("web-every")).toEqual(nodes);
+
+        await course("docker service update --update-delay 5s --update-parallelism 2 --image cluster-lab/nginx:2 web-alb");
+        await answersEverywhere(8010, "cluster-lab nginx v2");
+        const pretty = await course("docker service inspect --pretty web-alb");
+        expect(pretty).toMatch(/Parallelism:\s+2/);
+        expect(pretty).toMatch(/Delay:\s+5s/);
+        await course("docker service rollback web-alb");
+        await answersEverywhere(8010, "cluster-lab nginx v1");
+        await course("docker service scale web-alb=4");
+        expect(await course("docker service ls --filter name=web-alb --format '{{.Replicas}}'")).toBe("4/4");
+        expect(await course("docker service logs --raw web-alb 2>&1 | tail -n 20")).toMatch(/"GET \/ HTTP\/1\.1" 200/);
+
+        await course("docker node update --availability drain swarm-manager1");
+        await eventually("no task left on the drained manager", 120_000, async () =>
+            (await runningNodes("web-every")).includes("swarm-manager1") ? undefined : true,
+        );
+        await course("docker node update --availability active swarm-manager1");
+
+        await course(`cat >my-stack.yml <<'EOF'
+version: "3.8"
+services:
+  front:
+    image: cluster-lab/nginx:2
+    ports: ["8012:80"]
+    deploy: {replicas: 2}
+EOF
+docker stack deploy -c my-stack.yml shop`);
+        await answersEverywhere(8012, "cluster-lab nginx v2");
+
+        await course("docker stack rm shop && docker service rm web-alb web-every");
+        await eventually("the program's visualizer back on the manager", 180_000, async () =>
+            (await runningNodes("lab_visualizer")).length === 1 ? true : undefined,
+        );
+    });
+
+    it("put no secret in any process argument on any node", async () => {
+        // The secrets the state holds: join tokens, the private key (one line of its body suffices).
+        const secrets = JSON.stringify(lab.state().map((r) => unwrap(r.outputs)));
+        const tokens = [...new Set(secrets.match(/SWMTKN-1-[0-9a-z]+-[0-9a-z]+/g) ?? [])];
+        const keyLine = /PRIVATE KEY-----\\n([A-Za-z0-9+/=]{40,})/.exec(secrets)?.[1];
+        expect(tokens.length).toBeGreaterThanOrEqual(2);
+        expect(keyLine).toBeDefined();
+        for (const node of nodes) {
+            const seen = (await lab.ssh(node, "sudo cat /var/lib/cluster-lab/cmdlines")).split("\n");
+            expect(seen.length).toBeGreaterThan(50);
+            expect(
+                seen.filter((line) => [...tokens, keyLine!].some((t) => line.includes(t)) || /SWMTKN-1-|PRIVATE KEY/.test(line)),
+            ).toEqual([]);
+            // Nor in the journal (sudo's log among it) or any file under /var/log. The patterns are
+            // bracketed so that this command's own line, which sudo logs, does not match itself.
+            expect(
+                await lab.ssh(
+                    node,
+                    "sudo sh -c \"{ journalctl --no-pager -o cat; find /var/log -type f -exec cat {} +; } 2>/dev/null | grep -a -c -e 'SWMTKN-1[-]' -e 'PRIVATE[ ]KEY' || true\"",
+                ),
+            ).toBe("0");
         }
     });
 
     it("reschedules web when a worker dies, and still answers on the surviving nodes", async () => {
-        engine.cloud.stopVm("swarm-worker2");
+        lab.cloud.stopInstance(lab.instance("swarm-worker2").id);
         await eventually("swarm-worker2 Down", 180_000, async () =>
-            (await docker("swarm-manager1", "node inspect swarm-worker2 --format '{{.Status.State}}'")) === "down" ? true : undefined);
+            (await docker("swarm-manager1", "node inspect swarm-worker2 --format '{{.Status.State}}'")) === "down" ? true : undefined,
+        );
         const web = await eventually("web rescheduled", 240_000, async () => {
             const running = await runningNodes("lab_web");
             return running.length === 3 && !running.includes("swarm-worker2") ? running : undefined;
         });
         expect(web).toEqual(["swarm-worker1", "swarm-worker1", "swarm-worker1"]);
-        for (const node of ["swarm-manager1", "swarm-manager2", "swarm-manager3", "swarm-worker1"]) {
-            expect(await get(`http://${engine.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
+        for (const node of ["swarm-manager1", "swarm-worker1"]) {
+            expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
         }
     });
 
-    it("tears down: delete hooks in reverse order, then no VM, tap, bridge or dnsmasq is left", async () => {
-        const result = await engine.destroy();
+    it("destroys with the first manager already stopped: nothing left, hooks in reverse order", async () => {
+        lab.cloud.stopInstance(lab.instance("swarm-manager1").id);
+        const result = await lab.destroy({ title: "destroy, first manager stopped" });
         expectOk(result);
         const order = result.deleted.map((d) => d.name);
         for (const worker of ["swarm-worker1", "swarm-worker2"]) {
@@ -164,10 +344,105 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => 
             expect(order.indexOf(`${worker}-join`)).toBeLessThan(order.indexOf(worker));
             expect(order.indexOf(`${worker}-membership`)).toBeLessThan(order.indexOf("swarm-manager1"));
         }
-        expect(engine.cloud.list()).toEqual([]);
-        engine.cloud.destroyAll();
+        expect(lab.cloud.instances()).toEqual([]);
+        expect(lab.state()).toEqual([]);
+    });
+});
+
+describe.sequential("A second lab: 1 manager + 1 worker, prepared nodes (lab:form nodes)", () => {
+    const base = { managers: "1", workers: "1", form: "nodes" };
+
+    it("after a first up that fails once the instances exist, the operator still gets a working key from the state", async () => {
+        lab.forget();
+        // The operator's script, with the fake pulumi: its `pulumi up` fails at a node step, as a
+        // provider error would, after the instances exist.
+        const run = await lab.operatorScript(["up", "e2e", "--yes"], base, {
+            title: "lab.sh up, failing at a node step",
+            fail: ["swarm-worker1-hosts"],
+        });
+        expect(run.code).not.toBe(0);
+        expect(run.result?.ok).toBe(false);
+        expect(run.result?.error).toContain("swarm-worker1-hosts");
+        expect(lab.cloud.instances()).toHaveLength(2);
+        // No outputs from a failed first up; the key is in the state, where lab.sh found it.
+        await expect(lab.pulumi(["stack", "output", "privateKey", "--show-secrets"])).rejects.toThrow(/privateKey/);
+        expect(run.output).toContain("SSH key saved to e2e.pem");
+        const pem = path.resolve(__dirname, "..", "..", "e2e.pem");
+        expect(fs.statSync(pem).mode & 0o777).toBe(0o600);
+        const exported = JSON.parse(await lab.pulumi(["stack", "export", "--show-secrets"]));
+        const key = exported.deployment.resources.find((r: { type: string }) => r.type === "tls:index/privateKey:PrivateKey");
+        expect(`${JSON.parse(key.outputs.privateKeyOpenssh.plaintext).trim()}\n`).toBe(fs.readFileSync(pem, "utf8"));
+        expect(JSON.stringify(JSON.parse(await lab.pulumi(["stack", "export"])))).not.toMatch(/PRIVATE KEY/);
+        const ssh = execFileSync(
+            fromOutside("operator")[0],
+            [
+                ...fromOutside("operator").slice(1),
+                "ssh",
+                "-i",
+                pem,
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "LogLevel=ERROR",
+                `admin@${lab.ip("swarm-manager1")}`,
+                "hostname",
+            ],
+            { encoding: "utf8" },
+        );
+        expect(ssh.trim()).toBe("swarm-manager1");
+    });
+
+    it("completes on the next up, and the learner forms the swarm from nextSteps as the login user", async () => {
+        const result = await lab.up(base, { title: "up again after the failure" });
+        expectOk(result);
+        expect(result.commands.map((c) => c.node)).toContain("swarm-worker1");
+        const steps = String(result.outputs.nextSteps.value);
+        for (const node of ["swarm-manager1", "swarm-worker1"]) {
+            expect(await lab.ssh(node, "docker info --format '{{.Swarm.LocalNodeState}}'")).toBe("inactive");
+        }
+        const init = /docker swarm init --advertise-addr [0-9.]+/.exec(steps)?.[0];
+        expect(init).toBeDefined();
+        await lab.ssh("swarm-manager1", init!);
+        // The learner copies the join command the manager prints onto the worker (it names the manager by address).
+        const join = (await lab.ssh("swarm-manager1", "docker swarm join-token worker"))
+            .split("\n")
+            .map((l) => l.trim())
+            .find((l) => l.startsWith("docker swarm join"));
+        await lab.ssh("swarm-worker1", join!);
+        expect(lines(await lab.ssh("swarm-manager1", "docker node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual([
+            "swarm-manager1 Ready",
+            "swarm-worker1 Ready",
+        ]);
+    });
+
+    it("ends by itself at its expiry: each node reads the ExpiresAt tag, powers off and is terminated", async () => {
+        // The tag as `lab.sh extend` or the first up sets it, moved into the past (time passing).
+        const past = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+        for (const node of ["swarm-manager1", "swarm-worker1"]) {
+            const record = lab.instance(node);
+            expect(record.tags.ExpiresAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+            lab.cloud.modifyInstance(record.id, { tags: { ...record.tags, ExpiresAt: past } });
+        }
+        await eventually("every instance terminated", 300_000, async () => (lab.cloud.instances().length === 0 ? true : undefined));
+    });
+
+    it("destroys from the runner's address (outside allowedCidr) and leaves nothing", async () => {
+        const run = await lab.operatorScript(["destroy", "e2e", "--yes"], {}, { as: "runner", title: "lab.sh destroy from the runner" });
+        expect(run.code).toBe(0);
+        expectOk(run.result!);
+        expect(fs.existsSync(path.resolve(__dirname, "..", "..", "e2e.pem"))).toBe(false);
+        expect(lab.cloud.instances()).toEqual([]);
+        expect(lab.state()).toEqual([]);
+        lab.cloud.destroyAll();
         const links = execFileSync("ip", ["-o", "link", "show"], { encoding: "utf8" });
         expect(links).not.toMatch(/clab0|clab-/);
         expect(execFileSync("ps", ["-eo", "comm"], { encoding: "utf8" })).not.toMatch(/qemu-system|dnsmasq/);
+        expect(execFileSync("ip", ["netns", "list"], { encoding: "utf8" })).not.toMatch(/clab-/);
     });
 });

@@ -28,6 +28,17 @@ export interface DeleteRecord {
     type: string;
     at: number;
     error?: string;
+    /** The provider's Delete was not called: "skip-deleted-with" or "retain". */
+    skipped?: string;
+}
+
+export interface Operation {
+    urn: string;
+    name: string;
+    type: string;
+    op: "create" | "same" | "update" | "replace" | "delete";
+    reasons?: string[];
+    changed?: string[];
 }
 
 export interface RunResult {
@@ -39,6 +50,7 @@ export interface RunResult {
     instancesCreated: Record<string, number>;
     deleted: DeleteRecord[];
     resources?: EngineResource[];
+    operations?: Operation[];
     wallMs: number;
 }
 
@@ -119,14 +131,24 @@ export function formatTimeline(result: RunResult, title: string): string {
         if (steps.length === 0) continue;
         const from = Math.min(...steps.map((c) => c.start));
         const to = Math.max(...steps.map((c) => c.end));
-        lines.push(`   ${phase.padEnd(11)} x${String(steps.length).padEnd(3)} ${s(from).padStart(7)} -> ${s(to).padStart(7)}  (${s(to - from)})`);
+        lines.push(
+            `   ${phase.padEnd(11)} x${String(steps.length).padEnd(3)} ${s(from).padStart(7)} -> ${s(to).padStart(7)}  (${s(to - from)})`,
+        );
     }
     const ready = creates.find((c) => c.step === "deploy");
     if (ready) lines.push(`   ready (stack converged) at ${s(ready.end)}`);
     const path = criticalPath(result);
     lines.push(`   critical path (${path.length} stages): ${path.map((c) => `${c.name} ${s(c.end - c.start)}`).join(" -> ")}`);
     const overlap = joinOverlap(result);
-    if (overlap.count > 0) lines.push(`   joins: ${overlap.count}, all running at once for ${overlap.allAtOnceSeconds.toFixed(1)}s, parallelism ${overlap.parallelism}`);
-    for (const d of result.deleted) lines.push(`   deleted ${d.name} at ${s(d.at)}${d.error ? ` FAILED: ${d.error.split("\n")[0]}` : ""}`);
+    if (overlap.count > 0)
+        lines.push(
+            `   joins: ${overlap.count}, all running at once for ${overlap.allAtOnceSeconds.toFixed(1)}s, parallelism ${overlap.parallelism}`,
+        );
+    const ops = (result.operations ?? []).filter((o) => o.op !== "same" && o.op !== "delete");
+    if (ops.length > 0) lines.push(`   ${ops.map((o) => `${o.op} ${o.name}${o.reasons ? ` (${o.reasons.join(", ")})` : ""}`).join("; ")}`);
+    for (const d of result.deleted)
+        lines.push(
+            `   deleted ${d.name} at ${s(d.at)}${d.skipped ? ` (provider not called: ${d.skipped})` : ""}${d.error ? ` FAILED: ${d.error.split("\n")[0]}` : ""}`,
+        );
     return lines.join("\n");
 }

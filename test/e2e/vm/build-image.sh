@@ -6,7 +6,10 @@
 # authorized_keys, and the NoCloud user-data (#cloud-config or #!/bin/bash) runs in cloud-final.
 # Docker (docker.io) is preinstalled, and since Docker Hub is unreachable two nginx images built
 # from Debian's nginx package are baked in and imported at boot, before cloud-final, as
-# cluster-lab/nginx:1 ("cluster-lab nginx v1") and cluster-lab/nginx:2 ("cluster-lab nginx v2").
+# cluster-lab/nginx:1 ("cluster-lab nginx v1") and cluster-lab/nginx:2 ("cluster-lab nginx v2"),
+# with a stand-in for the course's visualizer, tagged dockersamples/visualizer: the same contract
+# (reads the Docker socket, serves HTTP on 8080), here nginx answering the swarm's nodes and tasks
+# as JSON straight from the Docker API.
 #
 # Output (cached, keyed by a hash of this script and the settings below):
 #   ${E2E_CACHE:-/var/cache/cluster-lab-e2e}/image-<hash>/{base.qcow2,vmlinuz,initrd.img}
@@ -63,7 +66,13 @@ EOF
   printf 'localhost\n' >"$root/etc/hostname"
   : >"$root/etc/resolv.conf"
   rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin "$root/var/cache/apt/archives/"*.deb
-  chroot "$root" nginx -t
+  nginx_test "$root" nginx
+}
+
+# nginx -t opens its logs, links to /dev/stdout and /dev/stderr; when those are sockets (a test
+# runner's stdio: libuv hands children socketpairs) the open fails with ENXIO, so give it a pipe.
+nginx_test() { # root nginx-path
+  chroot "$1" "$2" -t 2>&1 | cat >&2
 }
 
 customize_guest() {
@@ -150,15 +159,17 @@ EOF
 #!/bin/sh
 # Import the baked-in nginx root filesystems as docker images (skipping tags already present).
 set -eu
-present=$(docker image ls --format '{{.Repository}}:{{.Tag}}' cluster-lab/nginx)
-for v in 1 2; do
-  tag="cluster-lab/nginx:$v"
-  if printf '%s\n' "$present" | grep -qx "$tag"; then
-    continue
+present=$(docker image ls --format '{{.Repository}}:{{.Tag}}')
+import_image() { # tar tag port
+  if printf '%s\n' "$present" | grep -qx "$2"; then
+    return 0
   fi
-  docker import -c 'CMD ["nginx","-g","daemon off;"]' -c 'EXPOSE 80' \
-    "/usr/local/share/cluster-lab/images/nginx-$v.tar" "$tag"
-done
+  docker import -c 'CMD ["nginx","-g","daemon off;"]' -c "EXPOSE $3" \
+    "/usr/local/share/cluster-lab/images/$1.tar" "$2"
+}
+import_image nginx-1 cluster-lab/nginx:1 80
+import_image nginx-2 cluster-lab/nginx:2 80
+import_image visualizer dockersamples/visualizer:latest 8080
 EOF
   chmod 0755 "$root/usr/local/sbin/lab-import-images"
   cat >"$root/etc/systemd/system/lab-import-images.service" <<'EOF'
@@ -177,6 +188,85 @@ ExecStart=/usr/local/sbin/lab-import-images
 WantedBy=multi-user.target cloud-final.service
 EOF
   chroot "$root" systemctl enable lab-import-images.service
+
+  # --- every process's command line during the first minutes after boot, root only: a test can
+  # prove that no secret was ever a process argument. Event-driven (the kernel reports each exec):
+  # polling /proc under emulation took a fifth of a guest's CPU.
+  cat >"$root/usr/local/sbin/lab-cmdline-sampler" <<'EOF'
+#!/usr/bin/python3
+"""Appends each distinct process command line to OUT for DURATION s after boot: every exec as the
+kernel reports it (proc connector), plus a full /proc scan every SCAN s for what it missed."""
+import os, select, socket, struct, time
+OUT, DURATION, SCAN = os.environ.get("SAMPLER_OUT", "/var/lib/cluster-lab/cmdlines"), 25 * 60, 10
+os.makedirs(os.path.dirname(OUT), mode=0o700, exist_ok=True)
+os.umask(0o077)
+seen = set()
+out = open(OUT, "a", encoding="utf-8", errors="backslashreplace")
+
+def record(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return
+    line = raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "backslashreplace").replace("\n", "\\n")
+    if line and line not in seen:
+        seen.add(line)
+        out.write(line + "\n")
+
+def scan():
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            record(pid)
+    out.flush()
+
+def connector():
+    # NETLINK_CONNECTOR, CN_IDX_PROC/CN_VAL_PROC, PROC_CN_MCAST_LISTEN
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 11)
+    s.bind((os.getpid(), 1))
+    op = struct.pack("I", 1)
+    cn = struct.pack("IIIIHH", 1, 1, 0, 0, len(op), 0) + op
+    s.send(struct.pack("IHHII", 16 + len(cn), 3, 0, 0, os.getpid()) + cn)
+    return s
+
+try:
+    sock = connector()
+except OSError:
+    sock = None
+deadline = time.monotonic() + DURATION
+next_scan = 0.0
+while time.monotonic() < deadline:
+    now = time.monotonic()
+    if now >= next_scan:
+        scan()
+        next_scan = now + (SCAN if sock else 0.5)
+    if sock is None:
+        time.sleep(max(0.0, next_scan - time.monotonic()))
+        continue
+    ready, _, _ = select.select([sock], [], [], max(0.0, next_scan - time.monotonic()))
+    if not ready:
+        continue
+    data = sock.recv(65536)
+    # nlmsghdr (16) + cn_msg (20) + proc_event: what, cpu, timestamp (16) + exec: pid, tgid
+    if len(data) >= 60 and struct.unpack_from("I", data, 36)[0] == 2:
+        record(struct.unpack_from("I", data, 52)[0])
+        out.flush()
+EOF
+  chmod 0700 "$root/usr/local/sbin/lab-cmdline-sampler"
+  cat >"$root/etc/systemd/system/lab-cmdline-sampler.service" <<'EOF'
+[Unit]
+Description=Record process command lines during the first minutes after boot
+DefaultDependencies=no
+After=local-fs.target
+
+[Service]
+ExecStart=/usr/local/sbin/lab-cmdline-sampler
+Nice=10
+
+[Install]
+WantedBy=multi-user.target
+EOF
+  chroot "$root" systemctl enable lab-cmdline-sampler.service
 
   # --- boot speed: nothing periodic, nothing that needs the internet; no AppArmor profiles to
   # compile at boot for programs the lab never runs (docker loads its own docker-default)
@@ -201,19 +291,31 @@ EOF
 }
 
 case "${1:-}" in
-  customize-guest) customize_guest "$2"; exit 0 ;;
-  customize-nginx) customize_nginx "$2"; exit 0 ;;
+  customize-guest)
+    customize_guest "$2"
+    exit 0
+    ;;
+  customize-nginx)
+    customize_nginx "$2"
+    exit 0
+    ;;
   "") ;;
-  *) echo "usage: $0" >&2; exit 2 ;;
+  *)
+    echo "usage: $0" >&2
+    exit 2
+    ;;
 esac
 
 # ---------------------------------------------------------------------------------------------
 # Cache lookup
 # ---------------------------------------------------------------------------------------------
-exec 3>&1 1>&2   # stdout is reserved for the result line
+exec 3>&1 1>&2 # stdout is reserved for the result line
 
-hash=$( { cat "$SCRIPT"; printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$IMAGE_SIZE"; } \
-  | sha256sum | cut -c1-16)
+hash=$({
+  cat "$SCRIPT"
+  printf '%s\n' "$SUITE" "$MIRROR" "$SECURITY" "$IMAGE_SIZE"
+} |
+  sha256sum | cut -c1-16)
 out="$CACHE/image-$hash"
 
 have_image() {
@@ -228,14 +330,20 @@ fi
 mkdir -p "$CACHE"
 exec 9>"$CACHE/.build.lock"
 flock 9
-if [[ "${E2E_REBUILD:-0}" != 1 ]] && have_image; then   # built by a concurrent caller
+if [[ "${E2E_REBUILD:-0}" != 1 ]] && have_image; then # built by a concurrent caller
   echo "$out" >&3
   exit 0
 fi
 
-[[ $(id -u) -eq 0 ]] || { echo "build-image: must run as root" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || {
+  echo "build-image: must run as root" >&2
+  exit 1
+}
 for cmd in mmdebstrap mkfs.ext4 qemu-img; do
-  command -v "$cmd" >/dev/null || { echo "build-image: $cmd missing; run install-deps.sh" >&2; exit 1; }
+  command -v "$cmd" >/dev/null || {
+    echo "build-image: $cmd missing; run install-deps.sh" >&2
+    exit 1
+  }
 done
 
 start=$SECONDS
@@ -261,7 +369,7 @@ common=(
 
 # --- nginx container root filesystem, tarred twice with a different index page
 echo "build-image: building nginx rootfs" >&2
-mmdebstrap "${common[@]}" --include=nginx \
+mmdebstrap "${common[@]}" --include=nginx,curl \
   --customize-hook="bash '$SCRIPT' customize-nginx \"\$1\"" \
   "$SUITE" "$work/nginx" "${sources[@]}"
 # Keep only what nginx needs (the full minbase tree is ~150 MB and takes minutes to
@@ -271,18 +379,20 @@ mkdir -p "$min"/{usr/bin,usr/sbin,usr/lib/x86_64-linux-gnu,usr/lib64,usr/share,e
 chmod 1777 "$min/tmp"
 for l in bin sbin lib lib64; do ln -s "usr/$l" "$min/$l"; done
 cp -a "$work/nginx/usr/sbin/nginx" "$min/usr/sbin/"
-cp -a "$work/nginx/usr/bin/dash" "$min/usr/bin/"
+cp -a "$work/nginx/usr/bin/dash" "$work/nginx/usr/bin/curl" "$min/usr/bin/"
 ln -s dash "$min/usr/bin/sh"
-chroot "$work/nginx" ldd /usr/sbin/nginx /usr/bin/dash | awk '/^\t/ {for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}' \
-  | sort -u | while read -r lib; do
-    dir=$(chroot "$work/nginx" readlink -f "$(dirname "$lib")")
-    cp -L "$work/nginx$lib" "$min$dir/$(basename "$lib")"
-  done
+# curl as in the official nginx image (for health checks: curl -fsS http://127.0.0.1/)
+chroot "$work/nginx" ldd /usr/sbin/nginx /usr/bin/dash /usr/bin/curl | awk '/^\t/ {for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i}' |
+  sort -u | while read -r lib; do
+  dir=$(chroot "$work/nginx" readlink -f "$(dirname "$lib")")
+  cp -L "$work/nginx$lib" "$min$dir/$(basename "$lib")"
+done
 for f in etc/nginx usr/share/nginx var/www/html var/log/nginx var/lib/nginx etc/passwd etc/group \
   etc/nsswitch.conf etc/ld.so.cache etc/os-release usr/lib/os-release etc/hostname etc/resolv.conf; do
   cp -a "$work/nginx/$f" "$min/$f"
 done
-chroot "$min" /usr/sbin/nginx -t
+nginx_test "$min" /usr/sbin/nginx
+chroot "$min" /usr/bin/curl --version >/dev/null
 mkdir -p "$work/images"
 for v in 1 2; do
   cat >"$min/var/www/html/index.html" <<EOF
@@ -297,11 +407,32 @@ for v in 1 2; do
 EOF
   tar --numeric-owner -C "$min" -cf "$work/images/nginx-$v.tar" .
 done
+# The visualizer stand-in: the same files, nginx as root (the socket is root's) proxying to the API.
+cat >"$min/etc/nginx/sites-available/default" <<'EOF'
+# cluster-lab visualizer stand-in: the swarm as the Docker socket tells it
+server {
+    listen 8080 default_server;
+    proxy_set_header Host docker;
+    location = / {
+        proxy_pass http://unix:/var/run/docker.sock:/nodes;
+    }
+    location = /tasks {
+        proxy_pass http://unix:/var/run/docker.sock:/tasks;
+    }
+}
+EOF
+sed -i 's/^user www-data;/user root;/' "$min/etc/nginx/nginx.conf"
+grep -qx 'user root;' "$min/etc/nginx/nginx.conf"
+nginx_test "$min" /usr/sbin/nginx
+tar --numeric-owner -C "$min" -cf "$work/images/visualizer.tar" .
 rm -rf "$work/nginx" "$work/nginx-min"
 echo "build-image: nginx rootfs done at $((SECONDS - start))s" >&2
 
 # --- guest root filesystem
-include=$(IFS=,; echo "${GUEST_PACKAGES[*]}")
+include=$(
+  IFS=,
+  echo "${GUEST_PACKAGES[*]}"
+)
 mmdebstrap "${common[@]}" --include="$include" \
   --customize-hook="bash '$SCRIPT' customize-guest \"\$1\"" \
   "$SUITE" "$work/rootfs" "${sources[@]}"

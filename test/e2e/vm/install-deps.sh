@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   qemu-system-x86 qemu-utils mmdebstrap dnsmasq-base cloud-image-utils genisoimage
   openssh-client iproute2 iptables e2fsprogs curl util-linux procps ca-certificates
-  debian-archive-keyring
+  debian-archive-keyring nftables
 )
 # shellcheck disable=SC2206 # word splitting intended
 packages+=(${E2E_EXTRA_PACKAGES:-})

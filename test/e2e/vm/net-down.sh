@@ -10,7 +10,10 @@ BRIDGE=${E2E_BRIDGE:-clab0}
 STATE=${E2E_STATE:-/run/cluster-lab-e2e}
 NETDIR="$STATE/net-$BRIDGE"
 
-[[ $(id -u) -eq 0 ]] || { echo "net-down: must run as root" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || {
+  echo "net-down: must run as root" >&2
+  exit 1
+}
 mkdir -p "$STATE"
 exec 9>"$NETDIR.lock"
 flock 9

@@ -12,7 +12,8 @@
 #
 # Env: E2E_STATE (/run/cluster-lab-e2e), E2E_BRIDGE (clab0), E2E_SUBNET, E2E_IMAGE_DIR (default:
 #      output of build-image.sh), E2E_VM_MEMORY (MiB, 1024), E2E_VM_CPUS (1), E2E_ACCEL (tcg|kvm),
-#      E2E_VM_HOSTNAME (meta-data local-hostname, default ip-A-B-C-D).
+#      E2E_VM_HOSTNAME (meta-data local-hostname, default ip-A-B-C-D),
+#      E2E_VM_INSTANCE_ID (meta-data instance-id of a new disk, default random i-...).
 set -euo pipefail
 
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
@@ -27,7 +28,10 @@ MEMORY=${E2E_VM_MEMORY:-1024}
 CPUS=${E2E_VM_CPUS:-1}
 ACCEL=${E2E_ACCEL:-tcg}
 
-die() { echo "vm-start: $*" >&2; exit 1; }
+die() {
+  echo "vm-start: $*" >&2
+  exit 1
+}
 [[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || die "bad or missing NAME '$NAME'"
 [[ $IP =~ ^[0-9]+\.[0-9]+\.[0-9]+\.([0-9]+)$ ]] || die "bad or missing IP '$IP'"
 OCTET=${BASH_REMATCH[1]}
@@ -79,7 +83,7 @@ fi
 # --- disk: overlay on the base image, kept across a hard stop
 if [[ ! -s "$VMDIR/disk.qcow2" ]]; then
   qemu-img create -q -f qcow2 -F qcow2 -b "$IMAGE_DIR/base.qcow2" "$VMDIR/disk.qcow2"
-  echo "i-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$VMDIR/instance-id"
+  echo "${E2E_VM_INSTANCE_ID:-i-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')}" >"$VMDIR/instance-id"
 fi
 [[ -s "$VMDIR/instance-id" ]] || echo "i-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" >"$VMDIR/instance-id"
 
@@ -138,5 +142,5 @@ qemu-system-x86_64 \
   -chardev "file,id=ser0,path=$VMDIR/console.log,append=on" -serial chardev:ser0 \
   -qmp "unix:$VMDIR/qmp.sock,server=on,wait=off" \
   -pidfile "$VMDIR/qemu.pid" \
-  -daemonize 8>&-   # do not hand the VM lock to qemu
+  -daemonize 8>&- # do not hand the VM lock to qemu
 echo "vm-start: $NAME started (pid $(cat "$VMDIR/qemu.pid"), $IP, $MAC, console $VMDIR/console.log)" >&2

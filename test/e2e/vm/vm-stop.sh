@@ -14,8 +14,14 @@ HARD=0
 [[ ${2:-} == --hard || ${E2E_VM_HARD:-0} == 1 ]] && HARD=1
 STATE=${E2E_STATE:-/run/cluster-lab-e2e}
 BRIDGE=${E2E_BRIDGE:-clab0}
-[[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || { echo "vm-stop: bad or missing NAME '$NAME'" >&2; exit 2; }
-[[ $(id -u) -eq 0 ]] || { echo "vm-stop: must run as root" >&2; exit 1; }
+[[ $NAME =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || {
+  echo "vm-stop: bad or missing NAME '$NAME'" >&2
+  exit 2
+}
+[[ $(id -u) -eq 0 ]] || {
+  echo "vm-stop: must run as root" >&2
+  exit 1
+}
 VMDIR="$STATE/vms/$NAME"
 
 [[ -d $VMDIR ]] || exit 0

@@ -1,0 +1,483 @@
+// The local stand-in for the EC2 API: instances are Debian 12 QEMU VMs (vm/*.sh) on a bridge that is
+// the program's subnet; key pairs, security groups (enforced, see network.ts) and published images
+// live in the cloud's state file, so every process (the test, each engine run, the services daemon)
+// sees the same cloud. Needs root.
+//
+// CLI (cleanup after an aborted run):  npx tsx test/e2e/cloud/vms.ts destroy-all|list|prepare
+import { execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { applyFirewall, hostCommand, outsideDown, outsideUp, OUTSIDE, removeFirewall, SERVICES, VM_ROUTES } from "./network";
+import { IngressRule } from "./security-group";
+import { CloudState, ImageRecord, InstanceRecord, pidAlive, readState, withLock, writeState } from "./state";
+
+export interface RunInstanceSpec {
+    ami: string;
+    instanceType: string;
+    keyName: string;
+    subnetId: string;
+    securityGroupIds: string[];
+    userData: string;
+    tags: Record<string, string>;
+    metadataOptions: Record<string, string>;
+    shutdownBehavior: string;
+}
+
+export type InstanceChanges = Partial<
+    Pick<RunInstanceSpec, "instanceType" | "securityGroupIds" | "tags" | "metadataOptions" | "shutdownBehavior">
+>;
+
+const FIRST_HOST = 11;
+const LAST_HOST = 250;
+/** The image every instance boots locally; `publishImage` adds newer names for the same disk. */
+export const DEBIAN_OWNER = "136693071363";
+
+function defaultScriptsDir(): string {
+    for (const dir of [process.env.E2E_VM_SCRIPTS, path.join(__dirname, "..", "vm"), path.resolve("test/e2e/vm")]) {
+        if (dir && fs.existsSync(path.join(dir, "vm-start.sh"))) return dir;
+    }
+    throw new Error("local cloud: cannot find the vm/ scripts; set E2E_VM_SCRIPTS");
+}
+
+const newId = (prefix: string) => `${prefix}-${randomBytes(8).toString("hex").slice(0, 17)}`;
+const ipNum = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+
+/** Locally administered MAC derived from the IP: 52:54:00:<last three octets>. */
+export function macFor(ip: string): string {
+    return [
+        "52",
+        "54",
+        "00",
+        ...ip
+            .split(".")
+            .map(Number)
+            .slice(1)
+            .map((x) => x.toString(16).padStart(2, "0")),
+    ].join(":");
+}
+
+/** AWS filter values are globs: * any run, ? one character. */
+export function globMatch(pattern: string, value: string): boolean {
+    const re = pattern
+        .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+        .replace(/\*/g, ".*")
+        .replace(/\?/g, ".");
+    return new RegExp(`^${re}$`).test(value);
+}
+
+const IMAGE_FIELDS: Record<string, keyof ImageRecord> = {
+    name: "name",
+    architecture: "architecture",
+    "image-id": "id",
+    "owner-id": "ownerId",
+    "virtualization-type": "virtualizationType",
+};
+
+/** DescribeImages with filters and owners; mostRecent picks the newest creation date, as getAmi does. */
+export function findImages(
+    images: ImageRecord[],
+    query: { owners?: string[]; filters?: { name: string; values: string[] }[] },
+): ImageRecord[] {
+    return images
+        .filter(
+            (image) =>
+                (!query.owners?.length || query.owners.includes(image.ownerId)) &&
+                (query.filters ?? []).every((f) => {
+                    const field = IMAGE_FIELDS[f.name];
+                    if (!field) throw new Error(`local cloud: unsupported image filter ${f.name}`);
+                    return f.values.some((v) => globMatch(v, String(image[field])));
+                }),
+        )
+        .sort((a, b) => b.creationDate.localeCompare(a.creationDate));
+}
+
+export class LocalCloud {
+    readonly stateDir = path.resolve(process.env.E2E_STATE ?? "/run/cluster-lab-e2e");
+    readonly cacheDir = path.resolve(process.env.E2E_CACHE ?? "/var/cache/cluster-lab-e2e");
+    readonly scriptsDir = defaultScriptsDir();
+    readonly bridge = process.env.E2E_BRIDGE ?? "clab0";
+    readonly memoryMiB = Number(process.env.E2E_VM_MEMORY ?? 1024);
+
+    private get file(): string {
+        return path.join(this.stateDir, "cloud.json");
+    }
+
+    read(): CloudState {
+        return readState(this.file);
+    }
+
+    private update<T>(fn: (st: CloudState) => T): T {
+        return withLock(this.stateDir, () => {
+            const st = this.read();
+            const result = fn(st);
+            writeState(this.file, st);
+            return result;
+        });
+    }
+
+    /** Builds (or reuses) the image, creates the outside addresses and starts checkip and the IMDS. */
+    prepare(): void {
+        const imageDir =
+            this.script("build-image.sh", [], { timeoutMs: 30 * 60_000, inheritStderr: true })
+                .trim()
+                .split("\n")
+                .pop() ?? "";
+        if (!fs.existsSync(path.join(imageDir, "base.qcow2")))
+            throw new Error(`local cloud: build-image.sh yielded no image (${imageDir})`);
+        outsideUp(this.stateDir);
+        this.update((st) => {
+            st.imageDir = imageDir;
+            if (st.images.length === 0) this.addImage(st, "debian-12-amd64-20250101-1", "2025-01-01T00:00:00.000Z");
+        });
+        this.startServices();
+    }
+
+    /** Every VM, the network, the outside addresses, the services; afterwards nothing of ours remains. */
+    destroyAll(): void {
+        withLock(this.stateDir, () => {
+            const st = this.read();
+            const names = new Set(Object.keys(st.instances));
+            const vmsDir = path.join(this.stateDir, "vms");
+            if (fs.existsSync(vmsDir))
+                for (const e of fs.readdirSync(vmsDir, { withFileTypes: true })) if (e.isDirectory()) names.add(e.name);
+            for (const name of names) this.script("vm-stop.sh", [name]);
+            this.script("net-down.sh", []);
+            this.stopServices();
+            outsideDown(this.stateDir);
+            removeFirewall();
+            fs.rmSync(path.join(this.stateDir, `net-${this.bridge}.lock`), { force: true });
+            fs.rmSync(vmsDir, { recursive: true, force: true });
+            fs.rmSync(this.file, { force: true });
+        });
+    }
+
+    // ---- images -------------------------------------------------------------------------------
+
+    private addImage(st: CloudState, name: string, creationDate: string): ImageRecord {
+        const image = { id: newId("ami"), name, architecture: "x86_64", ownerId: DEBIAN_OWNER, creationDate, virtualizationType: "hvm" };
+        st.images.push(image);
+        return image;
+    }
+
+    /** A newer Debian image appears (the same disk locally), as Debian publishes one every few weeks. */
+    publishImage(name: string): ImageRecord {
+        return this.update((st) => this.addImage(st, name, new Date().toISOString()));
+    }
+
+    describeImages(query: Parameters<typeof findImages>[1]): ImageRecord[] {
+        return findImages(this.read().images, query);
+    }
+
+    // ---- subnet, key pairs, security groups ------------------------------------------------------
+
+    /** The subnet is the bridge: its .1 is the VPC router (the host), instances get addresses from it. */
+    createSubnet(cidr: string, vpcId: string): string {
+        if (!/^(\d+\.\d+\.\d+)\.0\/24$/.test(cidr)) throw new Error(`local cloud: only /24 subnets, got ${cidr}`);
+        return this.update((st) => {
+            const other = Object.values(st.subnets).find((s) => s.cidr !== cidr);
+            if (other) throw new Error(`local cloud: one subnet at a time (${other.cidr} exists)`);
+            const id = newId("subnet");
+            st.subnets[id] = { id, cidr, vpcId };
+            this.script("net-up.sh", [], { env: { E2E_SUBNET: cidr } });
+            this.applyFirewall(st);
+            return id;
+        });
+    }
+
+    deleteSubnet(id: string): void {
+        this.update((st) => {
+            const users = Object.values(st.instances).filter((i) => i.subnetId === id);
+            if (users.length > 0) throw new Error(`DependencyViolation: subnet ${id} has instances ${users.map((i) => i.id).join(", ")}`);
+            delete st.subnets[id];
+            if (Object.keys(st.subnets).length === 0) this.script("net-down.sh", []);
+        });
+    }
+
+    importKeyPair(keyName: string, publicKey: string): void {
+        this.update((st) => {
+            st.keyPairs[keyName] = publicKey.trim();
+        });
+    }
+
+    deleteKeyPair(keyName: string): void {
+        this.update((st) => {
+            delete st.keyPairs[keyName];
+        });
+    }
+
+    putSecurityGroup(id: string | undefined, ingress: IngressRule[]): string {
+        return this.update((st) => {
+            const groupId = id ?? newId("sg");
+            st.groups[groupId] = { id: groupId, ingress };
+            this.applyFirewall(st);
+            return groupId;
+        });
+    }
+
+    deleteSecurityGroup(id: string): void {
+        this.update((st) => {
+            const users = Object.values(st.instances).filter((i) => i.securityGroupIds.includes(id));
+            if (users.length > 0)
+                throw new Error(`DependencyViolation: security group ${id} is used by ${users.map((i) => i.id).join(", ")}`);
+            delete st.groups[id];
+            this.applyFirewall(st);
+        });
+    }
+
+    private applyFirewall(st: CloudState): void {
+        const subnet = Object.values(st.subnets)[0];
+        if (!subnet) return;
+        const prefix = subnet.cidr.replace(/\.0\/24$/, "");
+        applyFirewall({
+            bridge: this.bridge,
+            subnetCidr: subnet.cidr,
+            routerIp: `${prefix}.1`,
+            outside: Object.values(OUTSIDE).map((o) => ({ hostInterface: o.hostInterface, cidr: o.cidr })),
+            imds: { ip: SERVICES.ip, port: SERVICES.imdsPort },
+            groups: Object.values(st.groups),
+            instances: Object.values(st.instances).map((i) => ({ id: i.id, ip: i.ip, securityGroupIds: i.securityGroupIds })),
+        });
+    }
+
+    // ---- instances ----------------------------------------------------------------------------
+
+    /** RunInstances: "running" at once; SSH comes later, which the program's gate must wait for. */
+    runInstance(spec: RunInstanceSpec): InstanceRecord {
+        return this.update((st) => {
+            const subnet = st.subnets[spec.subnetId];
+            if (!subnet) throw new Error(`InvalidSubnetID.NotFound: ${spec.subnetId}`);
+            if (!st.images.some((i) => i.id === spec.ami)) throw new Error(`InvalidAMIID.NotFound: ${spec.ami}`);
+            const publicKey = st.keyPairs[spec.keyName];
+            if (!publicKey) throw new Error(`InvalidKeyPair.NotFound: ${spec.keyName}`);
+            for (const g of spec.securityGroupIds) if (!st.groups[g]) throw new Error(`InvalidGroup.NotFound: ${g}`);
+            const prefix = subnet.cidr.replace(/\.0\/24$/, "");
+            const used = new Set(Object.values(st.instances).map((i) => i.ip));
+            let ip = "";
+            for (let h = FIRST_HOST; h <= LAST_HOST && !ip; h++) if (!used.has(`${prefix}.${h}`)) ip = `${prefix}.${h}`;
+            if (!ip) throw new Error(`InsufficientFreeAddressesInSubnet: ${subnet.cidr}`);
+            const record: InstanceRecord = {
+                id: newId("i"),
+                ip,
+                mac: macFor(ip),
+                pid: 0,
+                state: "running",
+                ami: spec.ami,
+                instanceType: spec.instanceType,
+                keyName: spec.keyName,
+                subnetId: spec.subnetId,
+                securityGroupIds: spec.securityGroupIds,
+                tags: spec.tags,
+                metadataOptions: spec.metadataOptions,
+                shutdownBehavior: spec.shutdownBehavior || "stop",
+                launchedAt: new Date().toISOString(),
+            };
+            st.instances[record.id] = record;
+            // The group admits the new member before it boots, as an ENI carries its groups from the start.
+            this.applyFirewall(st);
+            this.boot(st, record, spec.userData, publicKey);
+            return record;
+        });
+    }
+
+    private boot(st: CloudState, record: InstanceRecord, userData: string, publicKey: string): void {
+        const udFile = path.join(this.stateDir, `user-data.${record.id}.${process.pid}`);
+        fs.writeFileSync(udFile, userData);
+        try {
+            this.script("vm-start.sh", [record.id, record.ip, record.mac, udFile, publicKey], {
+                env: { E2E_IMAGE_DIR: st.imageDir ?? "", E2E_VM_INSTANCE_ID: record.id, E2E_SUBNET: st.subnets[record.subnetId].cidr },
+                timeoutMs: 30 * 60_000,
+            });
+        } finally {
+            fs.rmSync(udFile, { force: true });
+        }
+        record.pid = Number(fs.readFileSync(path.join(this.vmDir(record.id), "qemu.pid"), "utf8").trim());
+        record.state = "running";
+    }
+
+    /** ModifyInstanceAttribute / CreateTags / ModifyInstanceMetadataOptions: in place; a new type restarts the VM. */
+    modifyInstance(id: string, changes: InstanceChanges): InstanceRecord {
+        return this.update((st) => {
+            const record = st.instances[id];
+            if (!record) throw new Error(`InvalidInstanceID.NotFound: ${id}`);
+            if (changes.tags) record.tags = changes.tags;
+            if (changes.metadataOptions) record.metadataOptions = changes.metadataOptions;
+            if (changes.shutdownBehavior) record.shutdownBehavior = changes.shutdownBehavior;
+            if (changes.securityGroupIds) {
+                record.securityGroupIds = changes.securityGroupIds;
+                this.applyFirewall(st);
+            }
+            if (changes.instanceType && changes.instanceType !== record.instanceType) {
+                // EC2 needs the instance stopped to change its type: stop, modify, start; same disk, same address.
+                this.script("vm-stop.sh", [id, "--hard"]);
+                record.instanceType = changes.instanceType;
+                this.boot(st, record, "", st.keyPairs[record.keyName] ?? "unused");
+            }
+            return record;
+        });
+    }
+
+    /** A hard power-off (a crash, or StopInstances --force): the disk and the address stay. */
+    stopInstance(id: string): void {
+        this.update((st) => {
+            const record = st.instances[id];
+            if (!record) throw new Error(`InvalidInstanceID.NotFound: ${id}`);
+            this.script("vm-stop.sh", [id, "--hard"]);
+            record.pid = 0;
+            record.state = "stopped";
+        });
+    }
+
+    startInstance(id: string): void {
+        this.update((st) => {
+            const record = st.instances[id];
+            if (!record) throw new Error(`InvalidInstanceID.NotFound: ${id}`);
+            if (record.state !== "running" || !this.isRunning(record)) this.boot(st, record, "", st.keyPairs[record.keyName] ?? "unused");
+        });
+    }
+
+    /** TerminateInstances: the VM and its disk go; an instance already terminated is no error. */
+    terminateInstance(id: string): void {
+        this.update((st) => {
+            this.script("vm-stop.sh", [id]);
+            if (st.instances[id]) {
+                delete st.instances[id];
+                st.terminated.push(id);
+                this.applyFirewall(st);
+            }
+        });
+    }
+
+    /** Notices guests that powered themselves off: terminated or stopped per their shutdown behavior. */
+    refresh(): void {
+        const st = this.read();
+        const gone = Object.values(st.instances).filter((i) => i.state === "running" && !this.isRunning(i));
+        if (gone.length === 0) return;
+        this.update((fresh) => {
+            for (const { id } of gone) {
+                const record = fresh.instances[id];
+                if (!record || record.state !== "running" || this.isRunning(record)) continue;
+                if (record.shutdownBehavior === "terminate") {
+                    this.script("vm-stop.sh", [id]);
+                    delete fresh.instances[id];
+                    fresh.terminated.push(id);
+                } else {
+                    record.pid = 0;
+                    record.state = "stopped";
+                }
+            }
+            this.applyFirewall(fresh);
+        });
+    }
+
+    instances(): InstanceRecord[] {
+        return Object.values(this.read().instances).sort((a, b) => ipNum(a.ip) - ipNum(b.ip));
+    }
+
+    instance(id: string): InstanceRecord | undefined {
+        return this.read().instances[id];
+    }
+
+    isRunning(record: InstanceRecord): boolean {
+        if (!pidAlive(record.pid)) return false;
+        try {
+            return fs.readFileSync(`/proc/${record.pid}/cmdline`, "utf8").includes(`${this.vmDir(record.id)}/`);
+        } catch {
+            return false;
+        }
+    }
+
+    vmDir(id: string): string {
+        return path.join(this.stateDir, "vms", id);
+    }
+
+    consoleLog(id: string): string {
+        try {
+            return fs.readFileSync(path.join(this.vmDir(id), "console.log"), "utf8");
+        } catch {
+            return "";
+        }
+    }
+
+    // ---- the services daemon (checkip, IMDS, guest power-off watch) ----------------------------
+
+    private get servicesPidFile(): string {
+        return path.join(this.stateDir, "services.pid");
+    }
+
+    private startServices(): void {
+        this.stopServices();
+        const log = fs.openSync(path.join(this.stateDir, "services.log"), "a");
+        const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "services.ts")], {
+            detached: true,
+            stdio: ["ignore", log, log],
+            env: { ...process.env, E2E_STATE: this.stateDir },
+        });
+        fs.writeFileSync(this.servicesPidFile, String(child.pid));
+        child.unref();
+        fs.closeSync(log);
+        const deadline = Date.now() + 30_000;
+        while (!fs.existsSync(path.join(this.stateDir, "services.ready"))) {
+            if (Date.now() > deadline || !pidAlive(child.pid ?? 0)) {
+                throw new Error(
+                    `local cloud: services did not start: ${fs.readFileSync(path.join(this.stateDir, "services.log"), "utf8").slice(-2000)}`,
+                );
+            }
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+        }
+    }
+
+    private stopServices(): void {
+        fs.rmSync(path.join(this.stateDir, "services.ready"), { force: true });
+        if (!fs.existsSync(this.servicesPidFile)) return;
+        const pid = Number(fs.readFileSync(this.servicesPidFile, "utf8"));
+        try {
+            if (fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("services.ts")) process.kill(pid, "SIGTERM");
+        } catch {
+            /* already gone */
+        }
+        fs.rmSync(this.servicesPidFile, { force: true });
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    script(file: string, args: string[], o: { env?: NodeJS.ProcessEnv; timeoutMs?: number; inheritStderr?: boolean } = {}): string {
+        const env: NodeJS.ProcessEnv = {
+            ...process.env,
+            E2E_STATE: this.stateDir,
+            E2E_CACHE: this.cacheDir,
+            E2E_BRIDGE: this.bridge,
+            E2E_VM_MEMORY: String(this.memoryMiB),
+            E2E_VM_ROUTES: VM_ROUTES.join(" "),
+            E2E_SUBNET: Object.values(this.read().subnets)[0]?.cidr ?? process.env.E2E_SUBNET ?? "10.42.1.0/24",
+            ...o.env,
+        };
+        const [cmd, argv] = hostCommand(path.join(this.scriptsDir, file), args);
+        try {
+            return execFileSync(cmd, argv, {
+                env,
+                encoding: "utf8",
+                timeout: o.timeoutMs ?? 120_000,
+                maxBuffer: 64 * 1024 * 1024,
+                stdio: ["ignore", "pipe", o.inheritStderr ? "inherit" : "pipe"],
+            });
+        } catch (err) {
+            const e = err as { status?: number; stderr?: string | Buffer; message: string };
+            throw new Error(
+                `local cloud: ${file} ${args.join(" ")} failed (exit ${e.status ?? "?"}): ${e.stderr ? String(e.stderr).trim() : e.message}`,
+            );
+        }
+    }
+}
+
+if (process.argv[1] && /cloud\/vms\.[cm]?[tj]s$/.test(process.argv[1])) {
+    const cloud = new LocalCloud();
+    const cmd = process.argv[2];
+    if (cmd === "destroy-all") cloud.destroyAll();
+    else if (cmd === "list") console.log(JSON.stringify(cloud.instances(), null, 2));
+    else if (cmd === "prepare") cloud.prepare();
+    else {
+        console.error("usage: vms.ts destroy-all|list|prepare");
+        process.exitCode = 2;
+    }
+}
