@@ -24,6 +24,8 @@ export const NODE_WAITS = {
     NODE_READY_TIMEOUT: 600,
     /** Joins refused while another manager joins. */
     JOIN_ATTEMPTS: 5,
+    /** A join the daemon stopped waiting for, going on in the background. */
+    JOIN_PENDING_TIMEOUT: 300,
     /** The sample app rolled out and every node Ready. */
     CONVERGE_TIMEOUT: 600,
     /** A leaving node's tasks or pods moved elsewhere. */

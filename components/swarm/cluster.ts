@@ -81,7 +81,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                         ADVERTISE_ADDR: node.instance.privateIp,
                         ROLE: node.role,
                         DRAIN: drain,
-                        ...waits("JOIN_ATTEMPTS"),
+                        ...waits("JOIN_ATTEMPTS", "JOIN_PENDING_TIMEOUT"),
                     },
                 },
                 { parent: this, dependsOn: [...node.ready, this.init], replaceWith: [node.instance] },

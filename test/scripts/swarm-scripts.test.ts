@@ -71,8 +71,27 @@ describe("swarm-join.sh", () => {
         const result = box.run(SWARM_SCRIPTS.join, env);
         expect(result.code).toBe(0);
         expect(calledWith(result.calls, "curl /swarm/join")).toHaveLength(3);
-        expect(calledWith(result.calls, "docker swarm leave --force")).toHaveLength(3); // the old swarm, then two pending joins
+        expect(calledWith(result.calls, "docker swarm leave --force")).toHaveLength(1); // the old swarm; a refused join leaves none
         expect(box.state().remote).toBe("10.42.1.10:2377");
+    });
+
+    it("waits for a join the daemon timed out on to finish in the background, and never leaves it", () => {
+        // Leaving it would leave a dead member in Raft: the managers lose their quorum when scaled down.
+        const box = swarmBox({ joinTimeouts: 1, pendingPolls: 4 });
+        const result = box.run(SWARM_SCRIPTS.join, { ...env, JOIN_TOKEN: TOKENS.manager, ROLE: "manager" });
+        expect(result.code).toBe(0);
+        expect(calledWith(result.calls, "curl /swarm/join")).toHaveLength(1);
+        expect(calledWith(result.calls, "docker swarm leave")).toEqual([]);
+        expect(box.state()).toMatchObject({ swarm: "active", manager: true, remote: "10.42.1.10:2377" });
+        expect(result.stdout.trim().split("\n").pop()).toBe("node-abc");
+    });
+
+    it("gives up on a join still pending after JOIN_PENDING_TIMEOUT, without leaving it", () => {
+        const box = swarmBox({ joinTimeouts: 1, pendingPolls: 1_000_000 });
+        const result = box.run(SWARM_SCRIPTS.join, { ...env, JOIN_PENDING_TIMEOUT: "0", JOIN_ATTEMPTS: "2" });
+        expect(result.code).not.toBe(0);
+        expect(calledWith(result.calls, "docker swarm leave")).toEqual([]);
+        expect(result.stderr).toContain("waiting for the join in progress");
     });
 
     it("gives up after JOIN_ATTEMPTS and says so", () => {

@@ -7,6 +7,7 @@ set -euo pipefail
 : "${ROLE:?manager or worker}"
 : "${DRAIN:=false}"
 : "${JOIN_ATTEMPTS:?tries}"
+: "${JOIN_PENDING_TIMEOUT:?seconds}"
 
 member_of_lab_swarm() {
   [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ] &&
@@ -20,9 +21,17 @@ join_request() {
     "$ADVERTISE_ADDR" "$MANAGER_ADDR" "$JOIN_TOKEN"
 }
 
+local_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
+not_pending() { [ "$(local_state)" != pending ]; }
+
+# A join the daemon gave up waiting for (20 s) goes on in the background, in state "pending": wait for
+# it. Leaving it to start over would leave its Raft member behind, dead: a manager too many, and the
+# managers lose their quorum once the others are removed. A refused join leaves the node inactive.
 join() {
-  if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != inactive ]; then
-    docker swarm leave --force >/dev/null # another swarm, or a join that did not finish
+  wait_until "$JOIN_PENDING_TIMEOUT" "the join in progress" not_pending || return 1
+  if member_of_lab_swarm; then return 0; fi
+  if [ "$(local_state)" != inactive ]; then
+    docker swarm leave --force >/dev/null # another swarm, or a join that ended in error
   fi
   join_request | curl --silent --show-error --fail-with-body --unix-socket /var/run/docker.sock \
     -H "Content-Type: application/json" --data-binary @- http://localhost/swarm/join >&2
