@@ -245,10 +245,10 @@ function captureRegistrations(): void {
     };
 }
 
-/** Resolves once a failure is recorded and no registration has been under way for a while. */
 /** What the SDK's language host awaits at the end of a program (internal: absent from its types). */
 const waitForRPCs = (runtimeSettings as unknown as { waitForRPCs: () => Promise<void> }).waitForRPCs;
 
+/** Resolves once a failure is recorded and no registration has been under way for a while. */
 async function failedAndQuiet(): Promise<void> {
     for (let quiet = 0; quiet < 6;) {
         await new Promise((r) => setTimeout(r, 500));
