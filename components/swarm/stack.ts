@@ -18,13 +18,16 @@ const rollbackConfig = { parallelism: 1, delay: "5s", order: "start-first" };
  * Zero lost requests in a rolling update: Swarm puts a task with a health check into the routing
  * mesh only once it is healthy, and takes a task out of the mesh before it stops it; nginx then
  * finishes the requests in flight on SIGQUIT (its graceful stop, the official image's STOPSIGNAL).
- * The official nginx images carry curl. The check's timeout is generous: on a busy node the exec
- * alone can take seconds, and a tight timeout kills healthy tasks in a loop that never converges.
+ * The official nginx images carry curl. Each probe is an exec in the container, cheap on an idle
+ * node but seconds of CPU on a busy one (out of CPU credits, or emulated): probes every few seconds
+ * in every task then starve the node until tasks fail to start, time out and are killed in a loop
+ * that never converges. So Docker's default interval (the first probe comes one interval after the
+ * start, so a new task takes traffic after about 30 s) and a generous timeout.
  */
 const zeroDowntime = {
     healthcheck: {
         test: ["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/"],
-        interval: "5s",
+        interval: "30s",
         timeout: "10s",
         retries: 3,
         start_period: "30s",
