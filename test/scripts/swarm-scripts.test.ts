@@ -149,7 +149,13 @@ describe("deploy-stack.sh", () => {
         expect(calledWith(result.calls, "docker stack deploy")).toEqual([
             `docker stack deploy --prune --resolve-image never --compose-file ${box.dir}/lab.yml lab`,
         ]);
-        expect(calledWith(result.calls, "docker stack services lab --format").length).toBeGreaterThanOrEqual(3);
+        const polls = calledWith(result.calls, "docker stack services lab --format");
+        expect(polls.length).toBeGreaterThanOrEqual(3);
+        // One inspect of every service, once their replicas are all there: not one call a service a poll.
+        expect(calledWith(result.calls, "docker service inspect")).toEqual([
+            "docker service inspect --format {{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}} lab_web lab_web-global",
+        ]);
+        expect(calledWith(result.calls, "sleep").slice(-1)).toEqual(["sleep 5"]);
     });
 
     it("fails naming the service when an update was rolled back, and when nodes are missing", () => {

@@ -27,17 +27,23 @@ printf '%s\n' "$STACK_COMPOSE" >"$compose"
 # Each node uses the image tag as given; no registry round trip to pin a digest.
 docker stack deploy --prune --resolve-image never --compose-file "$compose" "$STACK_NAME"
 
+# Two docker calls a poll, every 5 s: on a busy manager each call costs seconds of CPU, and the
+# swarm converging needs that CPU more than this loop does.
 converged() {
-  local name replicas state
+  local services names name replicas state
+  services=$(docker stack services "$STACK_NAME" --format '{{.Name}} {{.Replicas}}')
+  [ -n "$services" ] || return 1
   while read -r name replicas; do
     [ "${replicas%%/*}" = "${replicas#*/}" ] && [ "${replicas#*/}" != 0 ] || return 1
-    state=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "$name")
+  done <<<"$services"
+  mapfile -t names < <(cut -d' ' -f1 <<<"$services")
+  while read -r name state; do
     case "$state" in
       updating | rollback_started) return 1 ;;
       rollback_completed | rollback_paused | paused) fail "update of $name failed and was rolled back ($state)" ;;
     esac
-  done < <(docker stack services "$STACK_NAME" --format '{{.Name}} {{.Replicas}}')
+  done < <(docker service inspect --format '{{.Spec.Name}} {{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${names[@]}")
 }
 
-wait_until "$(left)" "stack $STACK_NAME to converge" converged || fail "stack $STACK_NAME did not converge within ${CONVERGE_TIMEOUT}s"
+POLL_INTERVAL=5 wait_until "$(left)" "stack $STACK_NAME to converge" converged || fail "stack $STACK_NAME did not converge within ${CONVERGE_TIMEOUT}s"
 docker stack services "$STACK_NAME" --format '{{.Name}} {{.Mode}} {{.Replicas}} {{.Image}} {{.Ports}}'
