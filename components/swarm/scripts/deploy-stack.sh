@@ -30,13 +30,12 @@ docker stack deploy --prune --resolve-image never --compose-file "$compose" "$ST
 # Two docker calls a poll, every 5 s: on a busy manager each call costs seconds of CPU, and the
 # swarm converging needs that CPU more than this loop does.
 converged() {
-  local services names name replicas state
-  services=$(docker stack services "$STACK_NAME" --format '{{.Name}} {{.Replicas}}')
-  [ -n "$services" ] || return 1
+  local names=() name replicas state
   while read -r name replicas; do
     [ "${replicas%%/*}" = "${replicas#*/}" ] && [ "${replicas#*/}" != 0 ] || return 1
-  done <<<"$services"
-  mapfile -t names < <(cut -d' ' -f1 <<<"$services")
+    names+=("$name")
+  done < <(docker stack services "$STACK_NAME" --format '{{.Name}} {{.Replicas}}')
+  [ "${#names[@]}" -gt 0 ] || return 1
   while read -r name state; do
     case "$state" in
       updating | rollback_started) return 1 ;;

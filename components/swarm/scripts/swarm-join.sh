@@ -9,8 +9,10 @@ set -euo pipefail
 : "${JOIN_ATTEMPTS:?tries}"
 : "${JOIN_PENDING_TIMEOUT:?seconds}"
 
+local_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
+
 member_of_lab_swarm() {
-  [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" = active ] &&
+  [ "$(local_state)" = active ] &&
     docker info --format ' {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}' | grep -qF " $MANAGER_ADDR:2377 "
 }
 
@@ -21,7 +23,6 @@ join_request() {
     "$ADVERTISE_ADDR" "$MANAGER_ADDR" "$JOIN_TOKEN"
 }
 
-local_state() { docker info --format '{{.Swarm.LocalNodeState}}'; }
 not_pending() { [ "$(local_state)" != pending ]; }
 
 # A join the daemon gave up waiting for (20 s) goes on in the background, in state "pending": wait for
