@@ -32,7 +32,10 @@ export function parseJoinTokens(stdout: string): JoinTokens {
 }
 
 /**
- * The swarm: init on the first manager, then every other node joins at the same time. Each joined
+ * The swarm: init on the first manager, then the workers join at the same time and the managers one
+ * at a time, each once the one before is a reachable Raft member (Raft changes its membership one
+ * member at a time; two managers joining a one-manager swarm at once can leave it a two-member Raft
+ * with a member that never came up, which has no quorum). Each joined
  * node has a membership command on the first manager whose delete hook drains and removes it.
  * The hook runs on the manager, not on the node: a node that is already gone (a reclaimed spot
  * instance, a crash) must not block a scale-down, and the instance is terminated right after.
@@ -84,7 +87,11 @@ export class SwarmCluster extends pulumi.ComponentResource {
                         ...waits("JOIN_ATTEMPTS", "JOIN_PENDING_TIMEOUT"),
                     },
                 },
-                { parent: this, dependsOn: [...node.ready, this.init], replaceWith: [node.instance] },
+                {
+                    parent: this,
+                    dependsOn: [...node.ready, this.init, ...(node.role === "manager" && previousManager ? [previousManager] : [])],
+                    replaceWith: [node.instance],
+                },
             );
 
             const nodeId = join.stdout.apply((out) => out.trim().split("\n").pop() ?? "");

@@ -190,7 +190,7 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => 
     });
 
     it("grows to 3 managers while swarm-worker2 is replaced (--replace), in one up: one Leader, two Reachable, no Down node", async () => {
-        // One up for both (CI time): two managers join at once, a new worker2 joins and the old one leaves.
+        // One up for both (CI time): the managers join one after the other, a new worker2 joins and the old one leaves.
         const old = lab.instance("swarm-worker2");
         const result = await lab.up(
             { ...base, nginxImage: V2, managers: "3" },

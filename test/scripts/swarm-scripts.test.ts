@@ -86,6 +86,16 @@ describe("swarm-join.sh", () => {
         expect(result.stdout.trim().split("\n").pop()).toBe("node-abc");
     });
 
+    it("joins again after a background join that ended in error, and says why it failed", () => {
+        const box = swarmBox({ joinTimeouts: 1, joinErrors: 1, pendingPolls: 2 });
+        const result = box.run(SWARM_SCRIPTS.join, { ...env, JOIN_TOKEN: TOKENS.manager, ROLE: "manager" });
+        expect(result.code).toBe(0);
+        expect(calledWith(result.calls, "curl /swarm/join")).toHaveLength(2);
+        expect(calledWith(result.calls, "docker swarm leave --force")).toHaveLength(1);
+        expect(result.stderr).toContain("the join ended in error: context deadline exceeded; joining again");
+        expect(box.state()).toMatchObject({ swarm: "active", manager: true });
+    });
+
     it("gives up on a join still pending after JOIN_PENDING_TIMEOUT, without leaving it", () => {
         const box = swarmBox({ joinTimeouts: 1, pendingPolls: 1_000_000 });
         const result = box.run(SWARM_SCRIPTS.join, { ...env, JOIN_PENDING_TIMEOUT: "0", JOIN_ATTEMPTS: "2" });
@@ -107,6 +117,25 @@ describe("swarm-join.sh", () => {
         const result = box.run(SWARM_SCRIPTS.join, { ...env, JOIN_TOKEN: TOKENS.manager, ROLE: "manager", DRAIN: "true" });
         expect(result.code).toBe(0);
         expect(calledWith(result.calls, "docker node update")).toEqual(["docker node update --availability drain node-abc"]);
+    });
+});
+
+describe("swarm-node-ready.sh", () => {
+    it("waits for a worker to be Ready, and for a manager to be a reachable Raft member too", () => {
+        const box = swarmBox({
+            nodes: {
+                "node-w1": { role: "worker", state: "ready" },
+                "node-m2": { role: "manager", state: "ready", reachability: "unreachable" },
+            },
+        });
+        expect(box.run(SWARM_SCRIPTS.nodeReady, { NODE_ID: "node-w1" }).code).toBe(0);
+        const unreachable = box.run(SWARM_SCRIPTS.nodeReady, { NODE_ID: "node-m2", NODE_READY_TIMEOUT: "0" });
+        expect(unreachable.code).not.toBe(0);
+        expect(unreachable.stderr).toContain("waiting for node node-m2 to be Ready");
+        box.setState({ nodes: { "node-m2": { role: "manager", state: "ready", reachability: "reachable" } } });
+        expect(box.run(SWARM_SCRIPTS.nodeReady, { NODE_ID: "node-m2" }).code).toBe(0);
+        box.setState({ nodes: { "node-w1": { role: "worker", state: "down" } } });
+        expect(box.run(SWARM_SCRIPTS.nodeReady, { NODE_ID: "node-w1", NODE_READY_TIMEOUT: "0" }).code).not.toBe(0);
     });
 });
 

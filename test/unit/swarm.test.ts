@@ -46,7 +46,7 @@ describe("swarm graph", () => {
         },
     );
 
-    it("orders the critical path gate -> hosts -> init -> joins -> deploy, with joins independent of each other", async () => {
+    it("orders the critical path gate -> hosts -> init -> joins -> deploy, workers joining independently", async () => {
         const run = await runLab({ managers: "3", workers: "2" });
         const urn = (name: string) => run.byName(name).urn;
         const others = ["swarm-manager2", "swarm-manager3", "swarm-worker1", "swarm-worker2"];
@@ -58,7 +58,8 @@ describe("swarm graph", () => {
             expect(join).toContain(urn("swarm-init"));
             expect(join).toContain(urn(`${node}-hosts`));
             expect(join).toContain(urn(`${node}-gate`));
-            for (const other of others.filter((o) => o !== node)) {
+            // A worker waits for no other node; a manager for the managers before it (next test).
+            for (const other of others.filter((o) => o !== node && (node.includes("worker") || !o.includes("manager")))) {
                 expect(join).not.toContain(urn(`${other}-join`));
                 expect(join).not.toContain(urn(`${other}-hosts`));
             }
@@ -86,6 +87,19 @@ describe("swarm membership", () => {
             expect(membership.options.deletedWith).toBe(leader);
         }
         expect(run.byName("swarm-init").options.deletedWith).toBeUndefined();
+    });
+
+    it("adds managers one at a time: each joins once the one before is a reachable member", async () => {
+        const run = await runLab({ managers: "5", workers: "2" });
+        const urn = (name: string) => run.byName(name).urn;
+        for (const [before, after] of [
+            ["swarm-manager2", "swarm-manager3"],
+            ["swarm-manager3", "swarm-manager4"],
+            ["swarm-manager4", "swarm-manager5"],
+        ]) {
+            expect(run.dependsOn(`${after}-join`)).toContain(urn(`${before}-membership`));
+        }
+        expect(stdinOf(run, "swarm-manager2-membership")).toContain("Reachability");
     });
 
     it("removes managers one at a time, the last first: each manager's membership depends on the previous one", async () => {
