@@ -77,16 +77,18 @@ afterEach((context) => {
 beforeAll(() => lab.prepare());
 afterAll(() => lab.cloud.destroyAll());
 
-describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => {
-    // Two web replicas (the default is 3): every container start costs minutes of emulated CPU.
-    const base = { managers: "1", workers: "2", nginxImage: V1, nginxReplicas: "2", visualizer: "true" };
-    const nodes = ["swarm-manager1", "swarm-worker1", "swarm-worker2"];
+describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
+    // One emulated CPU per VM on a 2-core host: two VMs each get a core, three or more share them (the
+    // growth scenario goes to five). Two web replicas (the default is 3): every container start costs
+    // emulated CPU.
+    const base = { managers: "1", workers: "1", nginxImage: V1, nginxReplicas: "2", visualizer: "true" };
+    const nodes = ["swarm-manager1", "swarm-worker1"];
 
-    it("forms the swarm with only the program's rules: 3 Ready nodes, hostnames, one hosts block each; the runner gets no SSH", async () => {
-        const result = await lab.up(base, { title: "first up (1+2)" });
+    it("forms the swarm with only the program's rules: every node Ready, hostnames, one hosts block each; the runner gets no SSH", async () => {
+        const result = await lab.up(base, { title: "first up (1+1)" });
         expectOk(result);
         const listed = lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'"));
-        expect(listed).toEqual(["swarm-manager1 Ready Leader", "swarm-worker1 Ready", "swarm-worker2 Ready"]);
+        expect(listed).toEqual(["swarm-manager1 Ready Leader", "swarm-worker1 Ready"]);
         for (const node of nodes) {
             expect(await lab.ssh(node, "hostname")).toBe(node);
             const hosts = await lab.ssh(node, "cat /etc/hosts");
@@ -163,10 +165,10 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => 
         let out = "";
         loop.stdout.on("data", (d: Buffer) => (out += d));
         const done = new Promise((resolve) => loop.on("close", resolve));
-        // Contention: three emulated CPUs already share the host's two cores; a busy loop at a lower
-        // priority adds to it (at full priority, on a shared 2-core host, tasks missed their health
-        // checks and Swarm rolled the update back: a starved lab, not a lost request).
-        const hog = spawn("timeout", ["600", "nice", "-n", "10", "sh", "-c", "while :; do :; done"], { stdio: "ignore" });
+        // Contention: a busy loop for the update's first 10 minutes. The kernel schedules by session
+        // (autogroup): the loop, this process and each VM get a fair share, so each emulated node has
+        // about two thirds of a core (nice would change nothing across sessions).
+        const hog = spawn("timeout", ["600", "sh", "-c", "while :; do :; done"], { stdio: "ignore" });
         let result: RunResult;
         try {
             result = await lab.up({ ...base, nginxImage: V2 }, { title: "up with a new image" });
@@ -189,34 +191,43 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => 
         for (const node of nodes) expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
     });
 
-    it("grows to 3 managers while swarm-worker2 is replaced (--replace), in one up: one Leader, two Reachable, no Down node", async () => {
-        // One up for both (CI time): the managers join one after the other, a new worker2 joins and the old one leaves.
-        const old = lab.instance("swarm-worker2");
-        const result = await lab.up(
-            { ...base, nginxImage: V2, managers: "3" },
-            { title: "up with 3 managers, --replace swarm-worker2", replace: ["swarm-worker2"] },
-        );
+    it("replaces swarm-worker1 (--replace): a new instance joins, the old node is drained and removed before it goes, no Down node", async () => {
+        const old = lab.instance("swarm-worker1");
+        const result = await lab.up({ ...base, nginxImage: V2 }, { title: "up --replace swarm-worker1", replace: ["swarm-worker1"] });
         expectOk(result);
-        const fresh = lab.instance("swarm-worker2");
+        const fresh = lab.instance("swarm-worker1");
         expect(fresh.id).not.toBe(old.id);
         expect(lab.cloud.instance(old.id)).toBeUndefined();
         const deleted = result.deleted.map((d) => d.name);
-        expect(deleted).toEqual(expect.arrayContaining(["swarm-worker2-membership", "swarm-worker2"]));
-        expect(deleted.indexOf("swarm-worker2-membership")).toBeLessThan(deleted.indexOf("swarm-worker2"));
-        // Exactly one entry per node: no Down node left by the replaced worker, and no dead Raft
-        // member from a manager join retried over one still pending.
+        expect(deleted).toEqual(expect.arrayContaining(["swarm-worker1-membership", "swarm-worker1"]));
+        expect(deleted.indexOf("swarm-worker1-membership")).toBeLessThan(deleted.indexOf("swarm-worker1"));
+        expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual([
+            "swarm-manager1 Ready",
+            "swarm-worker1 Ready",
+        ]);
+        expect(await lab.get(`http://${fresh.ip}:8001/`)).toContain("cluster-lab nginx v2");
+    });
+
+    it("grows to 3 managers, joining one after the other: one Leader, two Reachable, one entry per node", async () => {
+        // Four VMs, not five: the replacement above has its own up (a manager joining a leader
+        // starved by five emulated nodes on two cores timed out, and Raft lost its quorum).
+        const result = await lab.up({ ...base, nginxImage: V2, managers: "3" }, { title: "up with 3 managers" });
+        expectOk(result);
+        const ran = (name: string) => result.commands.find((c) => c.name === name && c.kind === "create")!;
+        expect(ran("swarm-manager3-join").start).toBeGreaterThanOrEqual(ran("swarm-manager2-membership").end);
+        // Exactly one entry per node: no dead Raft member from a manager join that failed.
         expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'"))).toEqual([
             expect.stringMatching(/^swarm-manager1 Ready (Leader|Reachable)$/),
             expect.stringMatching(/^swarm-manager2 Ready (Leader|Reachable)$/),
             expect.stringMatching(/^swarm-manager3 Ready (Leader|Reachable)$/),
             "swarm-worker1 Ready",
-            "swarm-worker2 Ready",
         ]);
         const managers = lines(await docker("swarm-manager1", "node ls --filter role=manager --format '{{.ManagerStatus}}'"));
         expect(managers).toEqual(["Leader", "Reachable", "Reachable"]);
-        expect(await lab.ssh("swarm-worker1", "grep -c swarm-manager3 /etc/hosts")).toBe("1");
-        for (const ip of [fresh.ip, lab.ip("swarm-manager2"), lab.ip("swarm-manager3")]) {
-            expect(await lab.get(`http://${ip}:8001/`)).toContain("cluster-lab nginx v2");
+        expect(await lab.ssh("swarm-manager1", "grep -c swarm-manager3 /etc/hosts")).toBe("1");
+        expect(await lab.ssh("swarm-manager3", "grep -c swarm-worker1 /etc/hosts")).toBe("1");
+        for (const node of ["swarm-manager2", "swarm-manager3"]) {
+            expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
         }
     });
 
@@ -235,11 +246,10 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 2 workers", () => 
         expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'"))).toEqual([
             "swarm-manager1 Ready Leader",
             "swarm-worker1 Ready",
-            "swarm-worker2 Ready",
         ]);
         const ids = lab.cloud.instances().map((i) => i.id);
         for (const id of leaving) expect(ids).not.toContain(id);
-        expect(ids).toHaveLength(3);
+        expect(ids).toHaveLength(2);
         expect(await runningNodes("lab_web")).toHaveLength(2);
         for (const node of nodes) expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
     });
@@ -325,7 +335,7 @@ docker stack deploy -c my-stack.yml shop`);
         const result = await lab.destroy({ title: "destroy, first manager stopped" });
         expectOk(result);
         const order = result.deleted.map((d) => d.name);
-        for (const worker of ["swarm-worker1", "swarm-worker2"]) {
+        for (const worker of nodes.filter((n) => n.includes("worker"))) {
             expect(order.indexOf(`${worker}-membership`)).toBeLessThan(order.indexOf(`${worker}-join`));
             expect(order.indexOf(`${worker}-join`)).toBeLessThan(order.indexOf(worker));
             expect(order.indexOf(`${worker}-membership`)).toBeLessThan(order.indexOf("swarm-manager1"));
