@@ -344,7 +344,7 @@ describe.sequential("A managers-only lab: 3 managers, no sample app", () => {
     });
 });
 
-describe.sequential("A second lab: 1 manager + 1 worker, prepared nodes (lab:form nodes)", () => {
+describe.sequential("A lab of prepared nodes: 1 manager + 1 worker (lab:form nodes)", () => {
     const base = { managers: "1", workers: "1", form: "nodes" };
 
     it("after a first up that fails once the instances exist, the operator still gets a working key from the state", async () => {
