@@ -69,6 +69,8 @@ export class SwarmCluster extends pulumi.ComponentResource {
 
         let previousManager: command.remote.Command | undefined;
         for (const node of others) {
+            // Managers join, and leave, one at a time: each after the previous manager's membership.
+            const afterPreviousManager = node.role === "manager" && previousManager ? [previousManager] : [];
             // A replaced instance is a new node: it joins anew, and its old membership is deleted,
             // which removes the old node from the swarm (no Down node, no dead Raft member).
             const join = nodeCommand(
@@ -89,7 +91,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 },
                 {
                     parent: this,
-                    dependsOn: [...node.ready, this.init, ...(node.role === "manager" && previousManager ? [previousManager] : [])],
+                    dependsOn: [...node.ready, this.init, ...afterPreviousManager],
                     replaceWith: [node.instance],
                 },
             );
@@ -108,7 +110,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                 {
                     parent: this,
                     // Managers are removed one at a time, the last first, so that Raft keeps its quorum.
-                    dependsOn: [join, ...(node.role === "manager" && previousManager ? [previousManager] : [])],
+                    dependsOn: [join, ...afterPreviousManager],
                     replaceWith: [node.instance],
                     // When the first manager goes too (pulumi destroy), the whole swarm goes: no hook runs,
                     // so destroy needs no SSH, from any address, even with the first manager already gone.

@@ -78,8 +78,8 @@ beforeAll(() => lab.prepare());
 afterAll(() => lab.cloud.destroyAll());
 
 describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
-    // One emulated CPU per VM on a 2-core host: two VMs each get a core, three or more share them (the
-    // growth scenario goes to five). Two web replicas (the default is 3): every container start costs
+    // One emulated CPU per VM on a 2-core host: two VMs each get a core, a third (the --replace
+    // scenario) shares them. Two web replicas (the default is 3): every container start costs
     // emulated CPU.
     const base = { managers: "1", workers: "1", nginxImage: V1, nginxReplicas: "2", visualizer: "true" };
     const nodes = ["swarm-manager1", "swarm-worker1"];

@@ -31,14 +31,14 @@ not_pending() { [ "$(local_state)" != pending ]; }
 join() {
   wait_until "$JOIN_PENDING_TIMEOUT" "the join in progress" not_pending || return 1
   if member_of_lab_swarm; then return 0; fi
-  case "$(local_state)" in
-    inactive) ;;
-    error)
-      echo "the join ended in error: $(docker info --format '{{.Swarm.Error}}'); joining again" >&2
-      docker swarm leave --force >/dev/null
-      ;;
-    *) docker swarm leave --force >/dev/null ;; # a member of another swarm
-  esac
+  local state
+  state=$(local_state)
+  if [ "$state" = error ]; then
+    echo "the join ended in error: $(docker info --format '{{.Swarm.Error}}'); joining again" >&2
+  fi
+  if [ "$state" != inactive ]; then
+    docker swarm leave --force >/dev/null # another swarm, or a join that ended in error
+  fi
   join_request | curl --silent --show-error --fail-with-body --unix-socket /var/run/docker.sock \
     -H "Content-Type: application/json" --data-binary @- http://localhost/swarm/join >&2
 }
