@@ -145,13 +145,35 @@ describe("delete hooks", () => {
         const result = box.run(SWARM_SCRIPTS.removeNode, { NODE_ID: "node-m2" });
         expect(result.code).toBe(0);
         expect(result.calls.filter((c) => !c.startsWith("docker node inspect") && !c.startsWith("sleep"))).toEqual([
+            "docker node ps --quiet --filter desired-state=running node-m2",
+            "docker inspect --type task --format {{.ServiceID}} task1",
             "docker node update --availability drain node-m2",
             "docker node ps --quiet --filter desired-state=running node-m2",
             "docker node ps --quiet --filter desired-state=running node-m2",
-            "docker node ps --quiet --filter desired-state=running node-m2",
+            "docker service ls --filter id=service-of-task1 --format {{.Name}} {{.Mode}} {{.Replicas}}",
             "docker node demote node-m2",
             "docker node rm --force node-m2",
         ]);
+    });
+
+    it("swarm-remove-node.sh removes a node only once the replicated services it ran have all their replicas again", () => {
+        const serviceLs = ["web replicated 0/2\nweb-global global 1/1", "web replicated 1/2", "web replicated 2/2 (max 2 per node)"];
+        const box = swarmBox({ nodes: { "node-w1": { role: "worker", state: "ready" } }, tasksLeft: 1, serviceLs });
+        const result = box.run(SWARM_SCRIPTS.removeNode, { NODE_ID: "node-w1" });
+        expect(result.code).toBe(0);
+        const polls = calledWith(result.calls, "docker service ls");
+        expect(polls).toHaveLength(3);
+        expect(result.calls.indexOf(polls[2])).toBeLessThan(result.calls.indexOf("docker node rm --force node-w1"));
+        expect(result.stderr).not.toContain("removing it anyway");
+    });
+
+    it("swarm-remove-node.sh goes on after DRAIN_TIMEOUT, naming the services still short of replicas", () => {
+        const box = swarmBox({ nodes: { "node-w1": { role: "worker", state: "ready" } }, tasksLeft: 1, serviceLs: ["web replicated 1/2"] });
+        const result = box.run(SWARM_SCRIPTS.removeNode, { NODE_ID: "node-w1", DRAIN_TIMEOUT: "1" });
+        expect(result.code).toBe(0);
+        expect(result.stderr).toContain("gave up after 1s waiting for the tasks of node node-w1 to run elsewhere");
+        expect(result.stderr).toContain("services short of replicas: web 1/2");
+        expect(calledWith(result.calls, "docker node rm")).toEqual(["docker node rm --force node-w1"]);
     });
 
     it("swarm-remove-node.sh is a no-op for a node already gone, and skips the demotion of a worker", () => {

@@ -194,6 +194,8 @@ describe("swarm steps", () => {
         const compose = parse(swarmStackCompose(swarmConfig({})));
         for (const service of Object.values<any>(compose.services)) {
             expect(service.healthcheck.test).toEqual(["CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1/"]);
+            // A probe is an exec: on a node short of CPU it is slow, and only a hung one may fail.
+            expect(service.healthcheck).toMatchObject({ interval: "30s", timeout: "30s" });
             expect(service.stop_signal).toBe("SIGQUIT");
             expect(service.stop_grace_period).toBe("20s");
             expect(service.deploy.update_config.order).toBe("start-first");
