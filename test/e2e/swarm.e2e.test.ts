@@ -209,8 +209,9 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
 
     it("runs the course's Swarm lesson as the login user, without sudo, on the course ports", async () => {
         // As a course writes it (its own ports beside the sample app's, the local images for nginx).
-        // `service create`, `update` and `scale` wait for the service to converge: minutes under emulation.
-        const course = (cmd: string) => lab.ssh("swarm-manager1", cmd, { timeoutMs: 300_000 });
+        // `service create`, `update` and `scale` wait for the service to converge: minutes under emulation
+        // (a worker starting four tasks misses heartbeats, and Swarm restarts its tasks).
+        const course = (cmd: string) => lab.ssh("swarm-manager1", cmd, { timeoutMs: 600_000 });
         const answersEverywhere = (port: number, text: string) =>
             eventually(`${text} on :${port} of every node`, 300_000, async () => {
                 for (const node of nodes) if (!(await lab.get(`http://${lab.ip(node)}:${port}/`)).includes(text)) return undefined;
