@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { CNIS } from "../../components/kubernetes/cni";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
 import { CA_HASH, CERT_KEY, expectNoSecret, JOIN_LINE, k8sBox, TOKEN } from "../support/kubernetes";
+import { NODE_WAITS } from "../../components/timeouts";
 import { calledWith } from "../support/sandbox";
 
 describe("k8s-join-command.sh", () => {
@@ -119,7 +120,7 @@ describe("k8s membership scripts", () => {
         const worker = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1" });
         expect(worker.code).toBe(0);
         expect(worker.calls.filter((c) => !c.includes("--ignore-not-found"))).toEqual([
-            "kubectl drain k8s-w1 --ignore-daemonsets --delete-emptydir-data --force --timeout=120s",
+            `kubectl drain k8s-w1 --ignore-daemonsets --delete-emptydir-data --force --timeout=${NODE_WAITS.DRAIN_TIMEOUT}s`,
             "kubectl delete node k8s-w1",
         ]);
 
@@ -134,7 +135,7 @@ describe("k8s membership scripts", () => {
             "kubectl -n kube-system exec etcd-k8s-cp1 -- etcdctl --endpoints=https://127.0.0.1:2379 " +
             "--cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key";
         expect(controlPlane.calls.filter((c) => !c.includes("--ignore-not-found"))).toEqual([
-            "kubectl drain k8s-cp2 --ignore-daemonsets --delete-emptydir-data --force --timeout=120s",
+            `kubectl drain k8s-cp2 --ignore-daemonsets --delete-emptydir-data --force --timeout=${NODE_WAITS.DRAIN_TIMEOUT}s`,
             `${etcdctl} member list`,
             `${etcdctl} member remove 2f0d5e6b1a3c4d7e`,
             "kubectl delete node k8s-cp2",
