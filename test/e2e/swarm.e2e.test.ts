@@ -156,7 +156,7 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
             urls=(${urls.join(" ")}); i=0; end=$((SECONDS + 900))
             while [ ! -e /tmp/cluster-lab-e2e-stop ] && [ $i -lt 6000 ] && [ $SECONDS -lt $end ]; do
               url=\${urls[$((i % \${#urls[@]}))]}
-              echo "$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "$url") $url"
+              echo "$(curl -s -o /dev/null -w '%{http_code} %{time_total}s' --max-time 20 "$url") $url $(date +%T)"
               i=$((i + 1)); sleep 0.1
             done`,
             ],
@@ -184,6 +184,16 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
         console.log(
             `rolling update: ${answers.length - failed.length} requests answered, ${failed.length} failed ${JSON.stringify(byCode)}`,
         );
+        if (failed.length > 0) {
+            // What the nodes saw meanwhile: a peer dropped from the overlay's gossip loses its tasks' routes.
+            for (const node of nodes) {
+                const seen = await lab.ssh(
+                    node,
+                    "sudo journalctl -u docker --since '-15min' --no-pager -o short-precise | grep -E 'NodeFailed|left gossip|heartbeat to manager' | tail -n 10 || true",
+                );
+                console.log(`${node} gossip and heartbeats:\n${seen}`);
+            }
+        }
         expect(failed).toEqual([]);
         expect(answers.length).toBeGreaterThan(20);
         expect(await docker("swarm-manager1", "service inspect lab_web --format '{{.Spec.TaskTemplate.ContainerSpec.Image}}'")).toBe(V2);

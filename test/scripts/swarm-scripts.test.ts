@@ -150,25 +150,48 @@ describe("delete hooks", () => {
             "docker node update --availability drain node-m2",
             "docker node ps --quiet --filter desired-state=running node-m2",
             "docker node ps --quiet --filter desired-state=running node-m2",
-            "docker service ls --filter id=service-of-task1 --format {{.Name}} {{.Mode}} {{.Replicas}}",
+            "docker service inspect --format {{.Spec.Name}} {{with .Spec.Mode.Replicated}}{{.Replicas}}{{end}} service-of-task1",
             "docker node demote node-m2",
             "docker node rm --force node-m2",
         ]);
     });
 
     it("swarm-remove-node.sh removes a node only once the replicated services it ran have all their replicas again", () => {
-        const serviceLs = ["web replicated 0/2\nweb-global global 1/1", "web replicated 1/2", "web replicated 2/2 (max 2 per node)"];
-        const box = swarmBox({ nodes: { "node-w1": { role: "worker", state: "ready" } }, tasksLeft: 1, serviceLs });
+        // Tasks meant to run (the drained node's, still running, are not): the new ones start, then run.
+        const servicePs = [
+            "Preparing 2 seconds ago\nStarting 1 second ago",
+            "Running 1 second ago\nStarting 3 seconds ago",
+            "Running 2 seconds ago\nRunning 1 second ago",
+        ];
+        const services = { "service-of-task1": { name: "web", replicas: 2 } };
+        const box = swarmBox({ nodes: { "node-w1": { role: "worker", state: "ready" } }, tasksLeft: 1, services, servicePs });
         const result = box.run(SWARM_SCRIPTS.removeNode, { NODE_ID: "node-w1" });
         expect(result.code).toBe(0);
-        const polls = calledWith(result.calls, "docker service ls");
-        expect(polls).toHaveLength(3);
-        expect(result.calls.indexOf(polls[2])).toBeLessThan(result.calls.indexOf("docker node rm --force node-w1"));
+        const polls = calledWith(result.calls, "docker service ps");
+        expect(polls).toEqual(
+            Array(3).fill("docker service ps --filter desired-state=running --format {{.CurrentState}} service-of-task1"),
+        );
+        expect(result.calls.lastIndexOf(polls[2])).toBeLessThan(result.calls.indexOf("docker node rm --force node-w1"));
+        expect(result.stderr).not.toContain("removing it anyway");
+    });
+
+    it("swarm-remove-node.sh waits for no global service: its tasks stay with their nodes", () => {
+        const services = { "service-of-task1": { name: "web-global" } };
+        const box = swarmBox({ nodes: { "node-w1": { role: "worker", state: "ready" } }, tasksLeft: 1, services, servicePs: [""] });
+        const result = box.run(SWARM_SCRIPTS.removeNode, { NODE_ID: "node-w1", DRAIN_TIMEOUT: "1" });
+        expect(result.code).toBe(0);
+        expect(calledWith(result.calls, "docker service ps")).toEqual([]);
         expect(result.stderr).not.toContain("removing it anyway");
     });
 
     it("swarm-remove-node.sh goes on after DRAIN_TIMEOUT, naming the services still short of replicas", () => {
-        const box = swarmBox({ nodes: { "node-w1": { role: "worker", state: "ready" } }, tasksLeft: 1, serviceLs: ["web replicated 1/2"] });
+        const services = { "service-of-task1": { name: "web", replicas: 2 } };
+        const box = swarmBox({
+            nodes: { "node-w1": { role: "worker", state: "ready" } },
+            tasksLeft: 1,
+            services,
+            servicePs: ["Running 1 second ago\nStarting 9 seconds ago"],
+        });
         const result = box.run(SWARM_SCRIPTS.removeNode, { NODE_ID: "node-w1", DRAIN_TIMEOUT: "1" });
         expect(result.code).toBe(0);
         expect(result.stderr).toContain("gave up after 1s waiting for the tasks of node node-w1 to run elsewhere");

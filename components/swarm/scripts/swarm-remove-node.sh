@@ -15,17 +15,18 @@ fi
 running_tasks() { docker node ps --quiet --filter desired-state=running "$NODE_ID"; }
 # Drain only stops the node's tasks; a service whose replicas all ran there (the one worker, replaced)
 # answers nowhere until its new tasks run, so the hook waits for those too.
-services=()
-for task in $(running_tasks); do
-  service=$(docker inspect --type task --format '{{.ServiceID}}' "$task" 2>/dev/null) && services+=(--filter "id=$service")
-done
+mapfile -t services < <(for task in $(running_tasks); do docker inspect --type task --format '{{.ServiceID}}' "$task" 2>/dev/null || true; done | sort -u)
 docker node update --availability drain "$NODE_ID" >/dev/null
+# Prints each replicated service of the node whose tasks meant to run are not all Running yet. (The
+# Replicas column of `service ls` would count the drained node's tasks until they have stopped.)
 short_of_replicas() {
-  local name mode replicas
-  [ "${#services[@]}" -gt 0 ] || return 0
-  while read -r name mode replicas _; do
-    [ "$mode" != replicated ] || [ "${replicas%%/*}" = "${replicas#*/}" ] || echo "$name $replicas"
-  done < <(docker service ls "${services[@]}" --format '{{.Name}} {{.Mode}} {{.Replicas}}')
+  local id name want have
+  for id in "${services[@]}"; do
+    read -r name want < <(docker service inspect --format '{{.Spec.Name}} {{with .Spec.Mode.Replicated}}{{.Replicas}}{{end}}' "$id" 2>/dev/null) || continue
+    [ -n "${want:-}" ] || continue
+    have=$(docker service ps --filter desired-state=running --format '{{.CurrentState}}' "$id" | grep -c '^Running' || true)
+    [ "$have" -ge "$want" ] || echo "$name $have/$want"
+  done
 }
 moved() { [ -z "$(running_tasks)" ] && [ -z "$(short_of_replicas)" ]; }
 if ! wait_until "$DRAIN_TIMEOUT" "the tasks of node $NODE_ID to run elsewhere" moved; then
