@@ -147,10 +147,10 @@ describe("delete hooks", () => {
         expect(result.calls.filter((c) => !c.startsWith("docker node inspect") && !c.startsWith("sleep"))).toEqual([
             "docker node ps --quiet --filter desired-state=running node-m2",
             "docker inspect --type task --format {{.ServiceID}} task1",
+            "docker service inspect --format {{.ID}} {{.Spec.Name}} {{with .Spec.Mode.Replicated}}{{.Replicas}}{{end}} service-of-task1",
             "docker node update --availability drain node-m2",
             "docker node ps --quiet --filter desired-state=running node-m2",
             "docker node ps --quiet --filter desired-state=running node-m2",
-            "docker service inspect --format {{.Spec.Name}} {{with .Spec.Mode.Replicated}}{{.Replicas}}{{end}} service-of-task1",
             "docker node demote node-m2",
             "docker node rm --force node-m2",
         ]);
