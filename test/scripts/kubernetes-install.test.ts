@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
 import { SUPPORTED_MINORS } from "../../components/kubernetes/versions";
+import { NODE_WAITS } from "../../components/timeouts";
 import { CONTAINERD_DEFAULT, k8sBox } from "../support/kubernetes";
 import { calledWith } from "../support/sandbox";
 
@@ -101,28 +102,48 @@ describe("k8s-install.sh", () => {
         expect(aptSteps(upgrade.calls)).toContain(`install -y --no-install-recommends ${PACKAGES}`);
     });
 
-    it("waits while another apt or dpkg runs before every apt step, and each apt call waits for the dpkg lock", () => {
+    it("does not wait on unattended-upgr, which runs for the node's whole life: every apt-get and apt-mark waits for the dpkg lock itself, for APT_LOCK_TIMEOUT", () => {
         const { box, env } = installBox();
-        box.file("apt-busy-polls", "3"); // unattended-upgrades still running at first boot
+        // Debian 12 and Ubuntu 24.04: unattended-upgrade-shutdown --wait-for-signal, named unattended-upgr.
+        expect(box.exec(["pgrep", "-x", "apt|apt-get|dpkg|unattended-upgr"]).stdout).toBe("1003\n");
+        const run = box.run(K8S_SCRIPTS.install, { ...env, APT_LOCK_TIMEOUT: 3, APT_ATTEMPTS: 1 });
+        expect(run.stderr).toBe("");
+        expect(run.code).toBe(0);
+        expect(calledWith(run.calls, "pgrep")).toEqual([]);
+        const aptGets = calledWith(run.calls, "apt-get ");
+        expect(aptGets).toHaveLength(4);
+        for (const call of aptGets) expect(call).toMatch(/^apt-get -o DPkg::Lock::Timeout=3 /);
+        expect(calledWith(run.calls, "apt-mark ")).toEqual(["apt-mark -o DPkg::Lock::Timeout=3 hold kubelet kubeadm kubectl"]);
+
+        // The lock wait is the configured one: NODE_WAITS.APT_LOCK_TIMEOUT unless given.
+        const { box: fresh, env: freshEnv } = installBox();
+        const defaults = fresh.run(K8S_SCRIPTS.install, freshEnv);
+        expect(defaults.code).toBe(0);
+        const defaultAptGets = calledWith(defaults.calls, "apt-get ");
+        expect(defaultAptGets).toHaveLength(4);
+        for (const call of defaultAptGets) expect(call).toContain(`-o DPkg::Lock::Timeout=${NODE_WAITS.APT_LOCK_TIMEOUT} `);
+    });
+
+    it("tries an apt step again when the dpkg lock is still held after DPkg::Lock::Timeout, and fails with apt's error after APT_ATTEMPTS", () => {
+        const { box, env } = installBox();
+        box.file("dpkg-lock-held-times", "2");
         const run = box.run(K8S_SCRIPTS.install, env);
         expect(run.code).toBe(0);
-        const aptCalls = run.calls.filter((c) => /^apt-(get|mark) /.test(c));
-        expect(aptCalls).toHaveLength(5);
-        // The first apt step came after the three busy polls and the idle one.
-        expect(run.calls.slice(0, run.calls.indexOf(aptCalls[0])).filter((c) => c.startsWith("pgrep"))).toHaveLength(4);
-        for (const call of aptCalls) {
-            expect(call).toContain("-o DPkg::Lock::Timeout=600");
-            expect(run.calls[run.calls.indexOf(call) - 1], `${call} follows a check that apt is idle`).toBe(
-                "pgrep -x apt|apt-get|dpkg|unattended-upgr",
-            );
-        }
+        expect(aptSteps(run.calls).slice(0, 4)).toEqual([
+            "update",
+            "update",
+            "update",
+            "install -y --no-install-recommends ca-certificates curl gpg",
+        ]);
+        expect(calledWith(run.calls, "sleep ").slice(0, 2)).toEqual(["sleep 10", "sleep 20"]);
 
         const { box: stuck, env: stuckEnv } = installBox();
-        stuck.file("apt-busy-polls", "1000");
-        const gaveUp = stuck.run(K8S_SCRIPTS.install, { ...stuckEnv, APT_LOCK_TIMEOUT: 0, APT_ATTEMPTS: 2 });
+        stuck.file("dpkg-lock-held-times", "99");
+        const gaveUp = stuck.run(K8S_SCRIPTS.install, { ...stuckEnv, APT_ATTEMPTS: 2 });
         expect(gaveUp.code).not.toBe(0);
-        expect(gaveUp.stderr).toContain("gave up after 0s waiting for other apt and dpkg runs to finish");
-        expect(calledWith(gaveUp.calls, "apt-get")).toEqual([]);
+        expect(gaveUp.stderr).toContain("E: Could not get lock /var/lib/dpkg/lock-frontend. It is held by process 1003 (unattended-upgr)");
+        expect(gaveUp.stderr).toMatch(/apt-get -o DPkg::Lock::Timeout=600 .* update failed 2 times/);
+        expect(calledWith(gaveUp.calls, "apt-get")).toHaveLength(2);
     });
 
     it("tries every apt step, apt-mark and key download again against a failing mirror", () => {
@@ -147,7 +168,7 @@ describe("k8s-install.sh", () => {
         down.file("fail-apt-get--o-times", "99");
         const failed = down.run(K8S_SCRIPTS.install, { ...downEnv, APT_ATTEMPTS: 3 });
         expect(failed.code).not.toBe(0);
-        expect(failed.stderr).toMatch(/when_apt_idle apt-get .* update failed 3 times/);
+        expect(failed.stderr).toMatch(/apt-get .* update failed 3 times/);
         expect(failed.stderr).toContain("cluster-lab: step test failed on node test-node");
     });
 

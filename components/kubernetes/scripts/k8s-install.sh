@@ -25,21 +25,12 @@ set -euo pipefail
 PACKAGES=(containerd.io kubelet kubeadm kubectl cri-tools iptables bash-completion)
 HELD=(kubelet kubeadm kubectl)
 
-# apt-get update takes a lock it cannot wait for, and at first boot unattended-upgrades may hold it
-# for minutes: every apt step first waits until no other apt or dpkg runs, then apt itself waits
-# for the dpkg lock it may still meet, and a failing step (a mirror, a lock taken in between) is
-# tried again.
-apt_running() { pgrep -x 'apt|apt-get|dpkg|unattended-upgr' >/dev/null; }
-apt_idle() { ! apt_running; }
-when_apt_idle() {
-  wait_until "$APT_LOCK_TIMEOUT" "other apt and dpkg runs to finish" apt_idle || return 1
-  "$@"
-}
-apt_get() {
-  RETRY_DELAY=10 retry "$APT_ATTEMPTS" when_apt_idle \
-    apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" -o Acquire::Retries=3 -q "$@"
-}
-apt_mark() { RETRY_DELAY=10 retry "$APT_ATTEMPTS" when_apt_idle apt-mark -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" "$@"; }
+# At first boot unattended-upgrades may hold the dpkg lock for minutes: apt waits for the lock
+# itself (DPkg::Lock::Timeout, /var/lib/dpkg/lock-frontend), and a failing step (a mirror, a lock
+# held past the timeout) is tried again. Not pgrep: unattended-upgrade-shutdown, named
+# unattended-upgr too, runs for the machine's whole life on Debian 12 and Ubuntu 24.04.
+apt_get() { RETRY_DELAY=10 retry "$APT_ATTEMPTS" apt-get -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" -o Acquire::Retries=3 -q "$@"; }
+apt_mark() { RETRY_DELAY=10 retry "$APT_ATTEMPTS" apt-mark -o DPkg::Lock::Timeout="$APT_LOCK_TIMEOUT" "$@"; }
 # fetch_key URL FILE: an apt signing key, dearmored.
 fetch_key_once() { curl -fsSL "$1" | gpg --batch --yes --dearmor -o "$2"; }
 fetch_key() { RETRY_DELAY=10 retry "$APT_ATTEMPTS" fetch_key_once "$@"; }
