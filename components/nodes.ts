@@ -3,6 +3,7 @@ import * as aws from "@pulumi/aws";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
+import { gzipSync, strToU8 } from "fflate";
 import { stringify } from "yaml";
 import type { CommonConfig } from "./config/common";
 import { architectureOf, OS_IMAGES } from "./images";
@@ -48,11 +49,30 @@ export interface HostKey {
     publicKeyOpenssh: pulumi.Input<string>;
 }
 
+/** EC2 refuses user data over 16 KiB, counted before base64 (RunInstances; the provider checks it too). */
+export const USER_DATA_LIMIT = 16_384;
+
 /**
- * cloud-init user data: the hostname, the SSH host key the program made (and no other), and the
- * first-boot install, run on all nodes at once. It holds the host's private key: a secret.
+ * The user data as EC2 receives it: gzip, then base64 (cloud-init inflates gzip on every datasource).
+ * A Kubernetes node's cloud-config is over the limit as text. fflate is plain JavaScript: the same
+ * text gives the same bytes on every machine and Node version, where Node's zlib may not, and any
+ * other byte would replace every node (userDataReplaceOnChange) when the operator changes laptops.
  */
-export function userData(node: NodeSpec, firstBoot: FirstBoot, loginUser: string, hostKey: HostKey): pulumi.Output<string> {
+export function packUserData(node: string, cloudConfig: string): string {
+    const packed = gzipSync(strToU8(cloudConfig), { level: 9, mtime: 0 });
+    if (packed.length > USER_DATA_LIMIT) {
+        throw new pulumi.RunError(
+            `${node}: its user data is ${packed.length} bytes gzipped (${cloudConfig.length} as text); EC2 takes at most ${USER_DATA_LIMIT}`,
+        );
+    }
+    return Buffer.from(packed).toString("base64");
+}
+
+/**
+ * The cloud-config: the hostname, the SSH host key the program made (and no other), and the
+ * first-boot install, run on all nodes at once. It holds the host's private key.
+ */
+export function cloudConfig(node: NodeSpec, firstBoot: FirstBoot, loginUser: string, hostKey: HostKey): pulumi.Output<string> {
     const file = firstBootPath(firstBoot);
     const script = renderScript(firstBoot.script, {
         LAB_NODE: node.name,
@@ -62,32 +82,35 @@ export function userData(node: NodeSpec, firstBoot: FirstBoot, loginUser: string
         ...waits("APT_LOCK_TIMEOUT", "APT_ATTEMPTS"),
     });
     const expire = renderScript(EXPIRE_SCRIPT, { LAB_NODE: node.name, LAB_STEP: "expiry" });
-    return pulumi.secret(
-        pulumi.all([script, expire, hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh]).apply(
-            ([install, expiry, hostPrivate, hostPublic]) =>
-                "#cloud-config\n" +
-                stringify({
-                    hostname: node.name,
-                    preserve_hostname: false,
-                    // The lab writes its own block into /etc/hosts; cloud-init must not rewrite the file.
-                    manage_etc_hosts: false,
-                    // The image's host keys go; the one the program knows is the only one the node presents.
-                    ssh_deletekeys: true,
-                    ssh_genkeytypes: [],
-                    ssh_keys: { ed25519_private: hostPrivate, ed25519_public: hostPublic.trim() },
-                    write_files: [
-                        { path: file, permissions: "0700", content: install },
-                        { path: EXPIRE_PATH, permissions: "0700", content: expiry },
-                        ...EXPIRY_UNITS,
-                    ],
-                    // The expiry first: a node whose install fails still powers off at its expiry.
-                    runcmd: [
-                        ["systemctl", "enable", "--now", "cluster-lab-expiry.timer"],
-                        ["bash", file],
-                    ],
-                }),
-        ),
+    return pulumi.all([script, expire, hostKey.privateKeyOpenssh, hostKey.publicKeyOpenssh]).apply(
+        ([install, expiry, hostPrivate, hostPublic]) =>
+            "#cloud-config\n" +
+            stringify({
+                hostname: node.name,
+                preserve_hostname: false,
+                // The lab writes its own block into /etc/hosts; cloud-init must not rewrite the file.
+                manage_etc_hosts: false,
+                // The image's host keys go; the one the program knows is the only one the node presents.
+                ssh_deletekeys: true,
+                ssh_genkeytypes: [],
+                ssh_keys: { ed25519_private: hostPrivate, ed25519_public: hostPublic.trim() },
+                write_files: [
+                    { path: file, permissions: "0700", content: install },
+                    { path: EXPIRE_PATH, permissions: "0700", content: expiry },
+                    ...EXPIRY_UNITS,
+                ],
+                // The expiry first: a node whose install fails still powers off at its expiry.
+                runcmd: [
+                    ["systemctl", "enable", "--now", "cluster-lab-expiry.timer"],
+                    ["bash", file],
+                ],
+            }),
     );
+}
+
+/** The instance's userDataBase64: the packed cloud-config, a secret. */
+export function userData(node: NodeSpec, firstBoot: FirstBoot, loginUser: string, hostKey: HostKey): pulumi.Output<string> {
+    return pulumi.secret(cloudConfig(node, firstBoot, loginUser, hostKey).apply((text) => packUserData(node.name, text)));
 }
 
 const EXPIRE_SCRIPT = scriptIn(NODE_SCRIPTS, "expire.sh");
@@ -122,6 +145,9 @@ export function unreachableMessage(node: string, ip: string, config: CommonConfi
 
 /** The node's address once its port 22 answers; a RunError naming lab:allowedCidr when it never does. */
 export async function reachableAddress(node: string, ip: string, config: CommonConfig): Promise<string> {
+    // The CLI previews before every update, with the instance's address known from state, while the
+    // security group still has the old allowedCidr: a preview plans, it never waits on the world.
+    if (pulumi.runtime.isDryRun()) return ip;
     try {
         await operatorNetwork.waitForPort(ip, 22, SSH_PORT_TIMEOUT_MS);
     } catch {
@@ -190,7 +216,7 @@ export class LabNodes extends pulumi.ComponentResource {
                     subnetId: args.subnetId,
                     vpcSecurityGroupIds: [args.securityGroupId],
                     keyName: keyPair.keyName,
-                    userData: userData(spec, firstBoot, image.user, hostKey),
+                    userDataBase64: userData(spec, firstBoot, image.user, hostKey),
                     userDataReplaceOnChange: true,
                     // The node reads its own ExpiresAt tag (expire.sh); containers cannot reach the metadata (hop limit 1).
                     metadataOptions: {

@@ -2,6 +2,8 @@
 // with its inputs (secret markers kept), its outputs, and the URNs it depends on.
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import * as runtimeState from "@pulumi/pulumi/runtime/state";
+import { gunzipSync } from "node:zlib";
 import { operatorNetwork } from "../components/operator-network";
 
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -276,6 +278,20 @@ export function fakeOperatorNetwork(): void {
     };
 }
 
+/** Runs fn as the program runs during `pulumi preview` and the preview half of `pulumi up`. */
+export async function asPreview<T>(fn: () => Promise<T>): Promise<T> {
+    // The SDK keeps its options in a store it does not type for callers.
+    const options = (runtimeState as unknown as { getStore: () => { settings: { options: { dryRun?: boolean } } } }).getStore().settings
+        .options;
+    const before = options.dryRun;
+    options.dryRun = true;
+    try {
+        return await fn();
+    } finally {
+        options.dryRun = before;
+    }
+}
+
 /** Resource names of one type, sorted. */
 export const names = (run: LabRun, type: string) =>
     run
@@ -283,6 +299,10 @@ export const names = (run: LabRun, type: string) =>
         .map((r) => r.name)
         .sort();
 /** The script a command sends on stdin. */
+/** An instance's cloud-config as cloud-init reads it: userDataBase64 inflated. */
+export const cloudConfigOf = (instance: { inputs: Record<string, any> }) =>
+    gunzipSync(Buffer.from(String(instance.inputs.userDataBase64), "base64")).toString("utf8");
+
 export const stdinOf = (run: LabRun, name: string) => String(run.byName(name).inputs.stdin);
 /** The value of one `export NAME='value'` line of a rendered script. */
 export const exported = (script: string, name: string) => new RegExp(`^export ${name}='([^']*)'$`, "m").exec(script)?.[1];

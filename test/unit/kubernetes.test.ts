@@ -6,7 +6,7 @@ import { CNIS } from "../../components/kubernetes/cni";
 import { parseJoinCommand, publicKubeconfig } from "../../components/kubernetes/kubeconfig";
 import { readScript, shellQuote } from "../../components/remote";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
-import { COMMAND, exported, INSTANCE, isSecretValue, names, runLab, SECURITY_GROUP, stdinOf } from "../harness";
+import { cloudConfigOf, COMMAND, exported, INSTANCE, isSecretValue, names, runLab, SECURITY_GROUP, stdinOf } from "../harness";
 
 const K8S = { orchestrator: "kubernetes" };
 
@@ -30,8 +30,8 @@ describe("kubernetes resource graph with the default settings", () => {
         // Control planes sized for kubeadm and the course; workers stay small.
         for (const node of nodes) {
             expect(run.byName(node).inputs.instanceType, node).toBe(node.includes("cp") ? "t3.medium" : "t3.small");
-            expect(run.byName(node).inputs.userData).toContain("export KUBERNETES_VERSION='1.36'");
-            expect(run.byName(node).inputs.userData).toContain("export CONTAINERD_MAJOR='2'");
+            expect(cloudConfigOf(run.byName(node))).toContain("export KUBERNETES_VERSION='1.36'");
+            expect(cloudConfigOf(run.byName(node))).toContain("export CONTAINERD_MAJOR='2'");
         }
         // Control planes keep their address across a stop and start (certificates and the kubeconfig name it).
         expect(names(run, "aws:ec2/eip:Eip")).toEqual(cps.map((n) => `${n}-address`).sort());

@@ -1,12 +1,13 @@
 // Instances and their readiness gate under Pulumi mocks: image, first boot, tags, the route, the
 // operator's key, and the gate that dials only once port 22 answers.
 import { readFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { parseLabConfig } from "../../components/config";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
 import { NODE_SCRIPTS, scriptIn } from "../../components/remote";
-import { COMMAND, exported, INSTANCE, isSecretValue, names, runLab, stdinOf } from "../harness";
+import { asPreview, cloudConfigOf, COMMAND, exported, INSTANCE, isSecretValue, names, runLab, stdinOf } from "../harness";
 import { ENV, raw } from "../support/config";
 
 const K8S = { orchestrator: "kubernetes" };
@@ -23,11 +24,11 @@ describe("instances", () => {
             expect(instance.inputs.tags).toMatchObject({ Lab: "dev", ExpiresAt: "2026-11-22T12:00:00Z" });
             expect(instance.inputs.tags.Role).toBe(instance.name.includes("manager") ? "manager" : "worker");
             expect(instance.inputs.instanceMarketOptions).toBeUndefined();
-            expect(instance.inputs.userData).toMatch(/^#cloud-config\n/);
-            expect(instance.inputs.userData).toContain(`hostname: ${instance.name}`);
-            expect(instance.inputs.userData).toContain("missing+=(docker.io apparmor)");
-            expect(instance.inputs.userData).toContain("export LOGIN_USER='admin'");
-            expect(instance.inputs.userData).toContain("DPkg::Lock::Timeout");
+            expect(cloudConfigOf(instance)).toMatch(/^#cloud-config\n/);
+            expect(cloudConfigOf(instance)).toContain(`hostname: ${instance.name}`);
+            expect(cloudConfigOf(instance)).toContain("missing+=(docker.io apparmor)");
+            expect(cloudConfigOf(instance)).toContain("export LOGIN_USER='admin'");
+            expect(cloudConfigOf(instance)).toContain("DPkg::Lock::Timeout");
         }
         expect(onDemand.outputs.expiresAt.value).toBe("2026-11-22T12:00:00Z");
         // Creation time (kept in state by time.Static) + ttl.
@@ -53,7 +54,7 @@ describe("instances", () => {
     it("installs containerd and kubeadm in cloud-init, gates on containerd, and turns the source/dest check off for Calico only", async () => {
         const calico = await runLab({ ...K8S, kubernetesVersion: "1.35" });
         for (const instance of calico.ofType(INSTANCE)) {
-            const cloudConfig = parse(instance.inputs.userData.replace(/^#cloud-config\n/, ""));
+            const cloudConfig = parse(cloudConfigOf(instance).replace(/^#cloud-config\n/, ""));
             expect(cloudConfig.hostname).toBe(instance.name);
             expect(cloudConfig.write_files[0]).toMatchObject({ path: "/opt/cluster-lab/k8s-install.sh", permissions: "0700" });
             // The install as every node script is sent: prelude, variables, then the file itself.
@@ -73,7 +74,7 @@ describe("instances", () => {
         const swarm = await runLab();
         for (const instance of swarm.ofType(INSTANCE)) {
             expect(instance.inputs.sourceDestCheck).toBeUndefined();
-            expect(instance.inputs.userData).toContain("install-docker.sh");
+            expect(cloudConfigOf(instance)).toContain("install-docker.sh");
         }
     });
 
@@ -119,6 +120,17 @@ describe("reaching the nodes", () => {
         }
     });
 
+    it("waits for no port during a preview, where the security group may not admit this machine yet", async () => {
+        const { probedPorts } = await import("../harness.js");
+        probedPorts.length = 0;
+        const run = await asPreview(() => runLab({ workers: "1" }));
+        expect(pulumi.runtime.isDryRun()).toBe(false);
+        expect(probedPorts).toEqual([]);
+        expect(run.byName("swarm-worker1-gate").inputs.connection.host).toBe(run.byName("swarm-worker1").state.publicIp);
+        await runLab({ workers: "1" });
+        expect(probedPorts).toHaveLength(2);
+    });
+
     it("without a generated key, connects through ssh-agent and exports no private key", async () => {
         const before = process.env.SSH_AUTH_SOCK;
         process.env.SSH_AUTH_SOCK = "/tmp/agent.sock";
@@ -145,7 +157,7 @@ describe("reaching the nodes", () => {
         for (const instance of run.ofType(INSTANCE)) {
             const hostKey = run.byName(`${instance.name}-host-key`);
             expect(hostKey.inputs.algorithm).toBe("ED25519");
-            const cloudConfig = parse(instance.inputs.userData.replace(/^#cloud-config\n/, ""));
+            const cloudConfig = parse(cloudConfigOf(instance).replace(/^#cloud-config\n/, ""));
             expect(cloudConfig.ssh_keys).toEqual({
                 ed25519_private: hostKey.state.privateKeyOpenssh,
                 ed25519_public: hostKey.state.publicKeyOpenssh.trim(),
@@ -153,7 +165,7 @@ describe("reaching the nodes", () => {
             expect(cloudConfig.ssh_deletekeys).toBe(true);
             expect(cloudConfig.ssh_genkeytypes).toEqual([]);
             // The user data holds the host's private key: a secret in state and diffs.
-            expect(isSecretValue(instance.rawInputs.userData)).toBe(true);
+            expect(isSecretValue(instance.rawInputs.userDataBase64)).toBe(true);
         }
         for (const command of run.ofType(COMMAND)) {
             const host = command.inputs.connection.host;
@@ -175,7 +187,7 @@ describe("reaching the nodes", () => {
                 httpPutResponseHopLimit: 1,
             });
             expect(instance.inputs.tags.ExpiresAt).toBe("2026-11-22T10:00:00Z");
-            const cloudConfig = parse(instance.inputs.userData.replace(/^#cloud-config\n/, ""));
+            const cloudConfig = parse(cloudConfigOf(instance).replace(/^#cloud-config\n/, ""));
             const files = Object.fromEntries(cloudConfig.write_files.map((f: { path: string; content: string }) => [f.path, f.content]));
             expect(files["/opt/cluster-lab/expire.sh"].endsWith(readFileSync(scriptIn(NODE_SCRIPTS, "expire.sh").path, "utf8"))).toBe(true);
             expect(files["/etc/systemd/system/cluster-lab-expiry.timer"]).toContain("OnUnitActiveSec=60s");

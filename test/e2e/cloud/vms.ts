@@ -18,7 +18,8 @@ export interface RunInstanceSpec {
     keyName: string;
     subnetId: string;
     securityGroupIds: string[];
-    userData: string;
+    /** The raw bytes cloud-init reads (the provider's user_data, or user_data_base64 decoded). */
+    userData: Buffer;
     tags: Record<string, string>;
     metadataOptions: Record<string, string>;
     shutdownBehavior: string;
@@ -27,6 +28,16 @@ export interface RunInstanceSpec {
 export type InstanceChanges = Partial<
     Pick<RunInstanceSpec, "instanceType" | "securityGroupIds" | "tags" | "metadataOptions" | "shutdownBehavior">
 >;
+
+/** "User data is limited to 16 KB, in raw form, before it is base64-encoded" (EC2 user guide, RunInstances). */
+export const USER_DATA_LIMIT = 16_384;
+
+/** The provider's two ways of giving user data (they conflict), as the raw bytes EC2 limits. */
+export function userDataBytes(inputs: { userData?: string; userDataBase64?: string }): Buffer {
+    if (inputs.userData !== undefined && inputs.userDataBase64 !== undefined)
+        throw new Error('"user_data": conflicts with user_data_base64');
+    return inputs.userDataBase64 !== undefined ? Buffer.from(inputs.userDataBase64, "base64") : Buffer.from(inputs.userData ?? "");
+}
 
 const FIRST_HOST = 11;
 const LAST_HOST = 250;
@@ -244,6 +255,8 @@ export class LocalCloud {
 
     /** RunInstances: "running" at once; SSH comes later, which the program's gate must wait for. */
     runInstance(spec: RunInstanceSpec): InstanceRecord {
+        if (spec.userData.length > USER_DATA_LIMIT)
+            throw new Error(`InvalidParameterValue: User data is limited to ${USER_DATA_LIMIT} bytes`);
         return this.update((st) => {
             const subnet = st.subnets[spec.subnetId];
             if (!subnet) throw new Error(`InvalidSubnetID.NotFound: ${spec.subnetId}`);
@@ -280,7 +293,7 @@ export class LocalCloud {
         });
     }
 
-    private boot(st: CloudState, record: InstanceRecord, userData: string, publicKey: string): void {
+    private boot(st: CloudState, record: InstanceRecord, userData: Buffer, publicKey: string): void {
         const udFile = path.join(this.stateDir, `user-data.${record.id}.${process.pid}`);
         fs.writeFileSync(udFile, userData);
         try {
@@ -311,7 +324,7 @@ export class LocalCloud {
                 // EC2 needs the instance stopped to change its type: stop, modify, start; same disk, same address.
                 this.script("vm-stop.sh", [id, "--hard"]);
                 record.instanceType = changes.instanceType;
-                this.boot(st, record, "", st.keyPairs[record.keyName] ?? "unused");
+                this.boot(st, record, Buffer.alloc(0), st.keyPairs[record.keyName] ?? "unused");
             }
             return record;
         });
@@ -332,7 +345,8 @@ export class LocalCloud {
         this.update((st) => {
             const record = st.instances[id];
             if (!record) throw new Error(`InvalidInstanceID.NotFound: ${id}`);
-            if (record.state !== "running" || !this.isRunning(record)) this.boot(st, record, "", st.keyPairs[record.keyName] ?? "unused");
+            if (record.state !== "running" || !this.isRunning(record))
+                this.boot(st, record, Buffer.alloc(0), st.keyPairs[record.keyName] ?? "unused");
         });
     }
 

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalCloud } from "../cloud/vms";
+import { LocalCloud, userDataBytes } from "../cloud/vms";
 import { keyFileFor, ssh } from "../ssh";
 import { CommandRecord } from "../timeline";
 import { StateResource, unwrap } from "./state";
@@ -136,7 +136,7 @@ function instanceSpec(inputs: Record<string, any>) {
         keyName: inputs.keyName,
         subnetId: inputs.subnetId,
         securityGroupIds: inputs.vpcSecurityGroupIds ?? [],
-        userData: inputs.userData ?? "",
+        userData: userDataBytes(inputs),
         tags: inputs.tags ?? {},
         metadataOptions: inputs.metadataOptions ?? {},
         shutdownBehavior: inputs.instanceInitiatedShutdownBehavior ?? "stop",
@@ -244,7 +244,9 @@ export async function update(
         case "aws:ec2/instance:Instance": {
             const spec = instanceSpec(inputs);
             ctx.cloud.modifyInstance(old.id!, {
-                ...(changed.includes("instanceType") || changed.includes("userData") ? { instanceType: spec.instanceType } : {}),
+                ...(changed.includes("instanceType") || changed.includes("userData") || changed.includes("userDataBase64")
+                    ? { instanceType: spec.instanceType }
+                    : {}),
                 ...(changed.includes("tags") ? { tags: spec.tags } : {}),
                 ...(changed.includes("metadataOptions") ? { metadataOptions: spec.metadataOptions } : {}),
                 ...(changed.includes("vpcSecurityGroupIds") ? { securityGroupIds: spec.securityGroupIds } : {}),

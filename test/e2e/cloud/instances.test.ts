@@ -1,0 +1,38 @@
+// RunInstances' user data as EC2 takes it: at most 16 KiB in raw form, before base64, whichever of
+// the provider's user_data and user_data_base64 carries it (they conflict).
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html ("limited to 16 KB, in raw form")
+import { randomBytes } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { LocalCloud, RunInstanceSpec, USER_DATA_LIMIT, userDataBytes } from "./vms";
+
+const spec = (userData: Buffer): RunInstanceSpec => ({
+    ami: "ami-none",
+    instanceType: "t3.small",
+    keyName: "none",
+    subnetId: "subnet-none",
+    securityGroupIds: [],
+    userData,
+    tags: {},
+    metadataOptions: {},
+    shutdownBehavior: "terminate",
+});
+
+describe("instances", () => {
+    it("take user data as text or as base64, the raw bytes either way, never both", () => {
+        expect(userDataBytes({ userData: "#cloud-config\n" }).toString()).toBe("#cloud-config\n");
+        const raw = randomBytes(64);
+        expect(userDataBytes({ userDataBase64: raw.toString("base64") }).equals(raw)).toBe(true);
+        expect(() => userDataBytes({ userData: "a", userDataBase64: "YQ==" })).toThrow(/conflicts with user_data_base64/);
+    });
+
+    it("refuse user data over 16 KiB before anything is launched, as RunInstances does", () => {
+        const cloud = new LocalCloud();
+        expect(() => cloud.runInstance(spec(Buffer.alloc(USER_DATA_LIMIT + 1, "a")))).toThrow(
+            "InvalidParameterValue: User data is limited to 16384 bytes",
+        );
+        // 16 KiB of base64 is only 12 KiB raw: the limit counts the raw form.
+        const raw = userDataBytes({ userDataBase64: randomBytes(12_288).toString("base64") });
+        expect(raw.length).toBe(12_288);
+        expect(() => cloud.runInstance(spec(raw))).not.toThrow(/User data is limited/);
+    });
+});
