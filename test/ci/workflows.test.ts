@@ -22,6 +22,22 @@ describe("workflows: shape", () => {
         }
     });
 
+    it("gives GITHUB_TOKEN to every step that runs pulumi, which downloads the time plugin from GitHub's API", () => {
+        const token = "${{ secrets.GITHUB_TOKEN }}";
+        const missing: string[] = [];
+        for (const name of WORKFLOWS) {
+            const wf = workflow(name);
+            for (const [jobName, job] of Object.entries(wf.jobs)) {
+                for (const s of job.steps) {
+                    const runsPulumi = /\bpulumi\b|lab\.sh|scripts\/ci\//.test(s.run ?? "") || (s.uses ?? "").startsWith("pulumi/actions");
+                    const env = { ...wf.env, ...job.env, ...s.env };
+                    if (runsPulumi && env.GITHUB_TOKEN !== token) missing.push(`${name}/${jobName}/${s.name ?? s.uses}`);
+                }
+            }
+        }
+        expect(missing).toEqual([]);
+    });
+
     it("pins every action to a major version tag", () => {
         const uses = WORKFLOWS.flatMap((n) => allSteps(workflows[n]).flatMap((s) => (s.uses ? [s.uses] : [])));
         expect(uses.length).toBeGreaterThan(10);
