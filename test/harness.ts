@@ -298,11 +298,10 @@ export const names = (run: LabRun, type: string) =>
         .ofType(type)
         .map((r) => r.name)
         .sort();
-/** The script a command sends on stdin. */
 /** An instance's cloud-config as cloud-init reads it: userDataBase64 inflated. */
 export const cloudConfigOf = (instance: { inputs: Record<string, any> }) =>
     gunzipSync(Buffer.from(String(instance.inputs.userDataBase64), "base64")).toString("utf8");
-
+/** The script a command sends on stdin. */
 export const stdinOf = (run: LabRun, name: string) => String(run.byName(name).inputs.stdin);
 /** The value of one `export NAME='value'` line of a rendered script. */
 export const exported = (script: string, name: string) => new RegExp(`^export ${name}='([^']*)'$`, "m").exec(script)?.[1];
