@@ -208,10 +208,14 @@ export class LabNodes extends pulumi.ComponentResource {
 
         this.nodes = lab.nodes.map((spec) => {
             const hostKey = new tls.PrivateKey(`${spec.name}-host-key`, { algorithm: "ED25519" }, { parent: this });
+            // The newest image when the node was first made, kept through its replacements: a running lab
+            // is not rebuilt because one was published. Replacing the stash moves the node to the newest;
+            // its name holds the OS and architecture, so that a change of either looks the image up anew.
+            const pinnedImage = new pulumi.Stash(`${spec.name}-image-${config.os}-${arch}`, { input: ami.id }, { parent: this });
             const instance = new aws.ec2.Instance(
                 spec.name,
                 {
-                    ami: ami.id,
+                    ami: pinnedImage.output as pulumi.Output<string>,
                     instanceType: lab.instanceType(spec.role),
                     subnetId: args.subnetId,
                     vpcSecurityGroupIds: [args.securityGroupId],
@@ -234,13 +238,7 @@ export class LabNodes extends pulumi.ComponentResource {
                     sourceDestCheck: lab.sourceDestCheck ? undefined : false,
                     tags: { ...tags, Name: `${config.labName}-${spec.name}`, Role: lab.roleName(spec.role) },
                 },
-                {
-                    parent: this,
-                    dependsOn: args.internetRoute,
-                    // The AMI lookup follows new images; a running lab must not be rebuilt because one was
-                    // published. New nodes get the newest image; `pulumi up --replace` moves one on purpose.
-                    ignoreChanges: ["ami"],
-                },
+                { parent: this, dependsOn: args.internetRoute },
             );
 
             const publicIp = lab.staticAddress(spec.role)

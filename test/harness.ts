@@ -40,6 +40,8 @@ interface Recorder {
     inFlight: number;
     /** Test-specific behaviour, consulted before the defaults. */
     override?: ResourceMock;
+    /** Test-specific answers to function calls (getAmi, ...), consulted before the defaults. */
+    call?: (args: pulumi.runtime.MockCallArgs) => Record<string, any> | undefined;
 }
 export const recorder: Recorder = { resources: [], inFlight: 0 };
 
@@ -177,6 +179,9 @@ function defaultMock(args: pulumi.runtime.MockResourceArgs): { id: string; state
             };
         case "aws:lb/targetGroup:TargetGroup":
             return { id, state: { ...inputs, arn: `arn:aws:elasticloadbalancing:::targetgroup/${args.name}/0123` } };
+        case "pulumi:index:Stash":
+            // A new stash: its output is the input it was created with.
+            return { id, state: { input: inputs.input, output: inputs.input } };
         case "time:index/static:Static":
             return { id, state: { ...inputs, rfc3339: CREATED_AT } };
         case "command:remote:Command":
@@ -226,6 +231,8 @@ export function installRecordingMocks(): void {
                 return { id: custom?.id ?? fallback.id, state: custom?.state ?? fallback.state };
             },
             call: (args) => {
+                const custom = recorder.call?.(args);
+                if (custom) return custom;
                 if (args.token === "aws:ec2/getAmi:getAmi")
                     return { id: "ami-0123456789abcdef0", architecture: "x86_64", name: "debian-12-amd64-20261101" };
                 // A network load balancer's interface: AWS describes it "ELB net/<name>/<id>" (its ARN suffix).

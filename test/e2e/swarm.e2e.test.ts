@@ -135,9 +135,10 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
         }
     });
 
+    let newerImage = "";
     it("changes nothing when a newer image is published: no command, no replacement", async () => {
         const before = instanceIds();
-        lab.cloud.publishImage(`debian-12-amd64-${new Date().toISOString().slice(0, 10).replace(/-/g, "")}-9`);
+        newerImage = lab.cloud.publishImage(`debian-12-amd64-${new Date().toISOString().slice(0, 10).replace(/-/g, "")}-9`).id;
         expectNoChange(await lab.up(base, { title: "up after a newer image" }));
         expect(instanceIds()).toEqual(before);
     });
@@ -200,12 +201,15 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
         for (const node of nodes) expect(await lab.get(`http://${lab.ip(node)}:8001/`)).toContain("cluster-lab nginx v2");
     });
 
-    it("replaces swarm-worker1 (--replace): a new instance joins, the old node is drained and removed before it goes, no Down node", async () => {
+    it("moves swarm-worker1 to the newest image (--replace its image stash): a new instance joins, the old node is drained and removed before it goes, no Down node", async () => {
         const old = lab.instance("swarm-worker1");
-        const result = await lab.up({ ...base, nginxImage: V2 }, { title: "up --replace swarm-worker1", replace: ["swarm-worker1"] });
+        const stash = "swarm-worker1-image-debian-12-amd64";
+        const result = await lab.up({ ...base, nginxImage: V2 }, { title: `up --replace ${stash}`, replace: [stash] });
         expectOk(result);
         const fresh = lab.instance("swarm-worker1");
         expect(fresh.id).not.toBe(old.id);
+        expect(fresh.ami).toBe(newerImage);
+        expect(lab.instance("swarm-manager1").ami).toBe(old.ami);
         expect(lab.cloud.instance(old.id)).toBeUndefined();
         const deleted = result.deleted.map((d) => d.name);
         expect(deleted).toEqual(expect.arrayContaining(["swarm-worker1-membership", "swarm-worker1"]));

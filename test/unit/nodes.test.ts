@@ -7,7 +7,21 @@ import { parse } from "yaml";
 import { parseLabConfig } from "../../components/config";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
 import { NODE_SCRIPTS, scriptIn } from "../../components/remote";
-import { asPreview, cloudConfigOf, COMMAND, exported, INSTANCE, isSecretValue, names, runLab, stdinOf } from "../harness";
+import { applyIgnoreChanges, planStep, Registration } from "../e2e/engine/plan";
+import {
+    asPreview,
+    cloudConfigOf,
+    COMMAND,
+    exported,
+    INSTANCE,
+    isSecretValue,
+    LabRun,
+    names,
+    recorder,
+    runLab,
+    stdinOf,
+    unwrapSecrets,
+} from "../harness";
 import { ENV, raw } from "../support/config";
 
 const K8S = { orchestrator: "kubernetes" };
@@ -78,14 +92,128 @@ describe("instances", () => {
         }
     });
 
-    it("lets no newer image rebuild a node, and makes instances wait for the internet route", async () => {
+    it("makes instances wait for the internet route", async () => {
         const run = await runLab();
         const route = run.byName("lab-public-routes").urn;
         for (const instance of run.ofType(INSTANCE)) {
-            expect(instance.options.ignoreChanges).toEqual(["ami"]);
             expect(instance.dependencies).toContain(route);
             expect(instance.dependencies).toContain(run.byName("lab-routes").urn);
         }
+    });
+});
+
+describe("the image a node boots, over the lab's life (each second run planned by the local engine's rules)", () => {
+    const STASH = "pulumi:index:Stash";
+    const AMI = { first: "ami-0aaaaaaaaaaaaaaa1", newer: "ami-0bbbbbbbbbbbbbbb2", arm: "ami-0ccccccccccccccc3" };
+    /** DescribeImages' newest match: `newest` for x86_64, an arm64 image for arm64. */
+    const newestImage = (newest: string) => (args: pulumi.runtime.MockCallArgs) => {
+        if (args.token !== "aws:ec2/getAmi:getAmi") return undefined;
+        const arch = (args.inputs.filters as { name: string; values: string[] }[]).find((f) => f.name === "architecture")?.values[0];
+        return { id: arch === "arm64" ? AMI.arm : newest, architecture: arch };
+    };
+    /** Stashes as the engine keeps them: a stash of the first run keeps its output unless replaced. */
+    const stashesOf = (first: LabRun, replaced: string[] = []) => {
+        const kept = new Map(first.ofType(STASH).map((r) => [r.name, r.state.output]));
+        return (args: pulumi.runtime.MockResourceArgs) =>
+            args.type === STASH
+                ? {
+                      state: {
+                          input: args.inputs.input,
+                          output: kept.has(args.name) && !replaced.includes(args.name) ? kept.get(args.name) : args.inputs.input,
+                      },
+                  }
+                : undefined;
+    };
+    async function twoRuns(second: { lab?: Record<string, string>; newest: string; replaced?: string[] }) {
+        recorder.call = newestImage(AMI.first);
+        const first = await runLab();
+        recorder.call = newestImage(second.newest);
+        try {
+            const next = await runLab(second.lab, stashesOf(first, second.replaced));
+            return { first, next };
+        } finally {
+            recorder.call = undefined;
+        }
+    }
+    /** The engine's step for each instance of the second run, and the AMI its create or update gets. */
+    function instanceSteps(first: LabRun, next: LabRun, replaceTargets: string[] = []) {
+        return Object.fromEntries(
+            next.ofType(INSTANCE).map((r) => {
+                const old = first.byName(r.name);
+                const registration: Registration = {
+                    urn: r.urn,
+                    type: r.type,
+                    name: r.name,
+                    custom: true,
+                    inputs: r.rawInputs,
+                    dependencies: r.dependencies,
+                    ignoreChanges: r.options.ignoreChanges,
+                    replaceOnChanges: r.options.replaceOnChanges,
+                    deleteBeforeReplace: false,
+                    retainOnDelete: false,
+                    replaceWith: r.options.replaceWith,
+                    additionalSecretOutputs: [],
+                };
+                const inputs = applyIgnoreChanges(old.rawInputs, r.rawInputs, r.options.ignoreChanges);
+                const oldState = {
+                    urn: old.urn,
+                    custom: true,
+                    id: "i-old",
+                    type: old.type,
+                    inputs: old.rawInputs,
+                    outputs: old.state,
+                    dependencies: old.dependencies,
+                };
+                const step = planStep(registration, oldState, inputs, {
+                    replaceTargets: new Set(replaceTargets.map((n) => next.byName(n).urn)),
+                    replaced: new Set(),
+                });
+                return [r.name, { op: step.op, ami: unwrapSecrets(inputs).ami as string }];
+            }),
+        );
+    }
+
+    it("keeps a running node on its image when a newer one is published", async () => {
+        const { first, next } = await twoRuns({ newest: AMI.newer });
+        expect(first.byName("swarm-worker1").inputs.ami).toBe(AMI.first);
+        expect(instanceSteps(first, next)).toEqual({
+            "swarm-manager1": { op: "same", ami: AMI.first },
+            "swarm-worker1": { op: "same", ami: AMI.first },
+            "swarm-worker2": { op: "same", ami: AMI.first },
+        });
+    });
+
+    it("keeps its image through a replacement of the instance (pulumi up --replace <instance>)", async () => {
+        const { first, next } = await twoRuns({ newest: AMI.newer });
+        expect(instanceSteps(first, next, ["swarm-worker1"])["swarm-worker1"]).toEqual({ op: "replace", ami: AMI.first });
+    });
+
+    it("moves one node to the newest image when its image stash is replaced", async () => {
+        const { first, next } = await twoRuns({ newest: AMI.newer, replaced: ["swarm-worker1-image-debian-12-amd64"] });
+        expect(names(first, STASH)).toEqual([
+            "swarm-manager1-image-debian-12-amd64",
+            "swarm-worker1-image-debian-12-amd64",
+            "swarm-worker2-image-debian-12-amd64",
+        ]);
+        expect(instanceSteps(first, next)).toEqual({
+            "swarm-manager1": { op: "same", ami: AMI.first },
+            "swarm-worker1": { op: "replace", ami: AMI.newer },
+            "swarm-worker2": { op: "same", ami: AMI.first },
+        });
+    });
+
+    it("gives every node an image of the new architecture when lab:instanceType moves to Graviton", async () => {
+        const { first, next } = await twoRuns({ lab: { instanceType: "t4g.small" }, newest: AMI.newer });
+        expect(names(next, STASH)).toEqual([
+            "swarm-manager1-image-debian-12-arm64",
+            "swarm-worker1-image-debian-12-arm64",
+            "swarm-worker2-image-debian-12-arm64",
+        ]);
+        expect(instanceSteps(first, next)).toEqual({
+            "swarm-manager1": { op: "replace", ami: AMI.arm },
+            "swarm-worker1": { op: "replace", ami: AMI.arm },
+            "swarm-worker2": { op: "replace", ami: AMI.arm },
+        });
     });
 });
 

@@ -1,9 +1,10 @@
 // RunInstances' user data as EC2 takes it: at most 16 KiB in raw form, before base64, whichever of
 // the provider's user_data and user_data_base64 carries it (they conflict).
 // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html ("limited to 16 KB, in raw form")
+// An image of another architecture than the instance type's is refused with EC2's InvalidParameterValue.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { LocalCloud, RunInstanceSpec, USER_DATA_LIMIT, userDataBytes } from "./vms";
+import { checkArchitecture, DEBIAN_OWNER, LocalCloud, RunInstanceSpec, USER_DATA_LIMIT, userDataBytes } from "./vms";
 
 const spec = (userData: Buffer): RunInstanceSpec => ({
     ami: "ami-none",
@@ -33,5 +34,22 @@ describe("instances", () => {
         // 16 KiB of base64 is only 12 KiB raw: the limit counts the raw form.
         const raw = userDataBytes({ userDataBase64: randomBytes(12_288).toString("base64") });
         expect(raw.length).toBeLessThan(USER_DATA_LIMIT);
+    });
+
+    it("refuse an image of another architecture than the instance type's processor, as RunInstances does", () => {
+        const image = (architecture: string) => ({
+            id: "ami-1",
+            name: "debian-12",
+            architecture,
+            ownerId: DEBIAN_OWNER,
+            creationDate: "2026-11-01T00:00:00.000Z",
+            virtualizationType: "hvm",
+        });
+        expect(() => checkArchitecture("t3.small", image("x86_64"))).not.toThrow();
+        expect(() => checkArchitecture("t4g.small", image("arm64"))).not.toThrow();
+        expect(() => checkArchitecture("t4g.small", image("x86_64"))).toThrow(
+            "InvalidParameterValue: The architecture 'arm64' of the specified instance type does not match the architecture 'x86_64' of the specified AMI.",
+        );
+        expect(() => checkArchitecture("t3.small", image("arm64"))).toThrow(/architecture 'x86_64' of the specified instance type/);
     });
 });

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { applyFirewall, hostCommand, outsideDown, outsideUp, OUTSIDE, removeFirewall, SERVICES, VM_ROUTES } from "./network";
+import { architectureOf } from "../../../components/images";
 import { IngressRule } from "./security-group";
 import { CloudState, ImageRecord, InstanceRecord, pidAlive, readState, withLock, writeState } from "./state";
 
@@ -43,6 +44,17 @@ const FIRST_HOST = 11;
 const LAST_HOST = 250;
 /** The image every instance boots locally; `publishImage` adds newer names for the same disk. */
 export const DEBIAN_OWNER = "136693071363";
+
+/** RunInstances refuses an image of another architecture than the instance type's processor. */
+export function checkArchitecture(instanceType: string, image: ImageRecord): void {
+    const wanted = architectureOf(instanceType) === "arm64" ? "arm64" : "x86_64";
+    if (image.architecture === wanted) return;
+    throw new Error(
+        `InvalidParameterValue: The architecture '${wanted}' of the specified instance type does not match the architecture ` +
+            `'${image.architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, ` +
+            "and try again. You can use 'describe-instance-types' or 'describe-images' to discover the architecture of the instance type or AMI.",
+    );
+}
 
 function defaultScriptsDir(): string {
     for (const dir of [process.env.E2E_VM_SCRIPTS, path.join(__dirname, "..", "vm"), path.resolve("test/e2e/vm")]) {
@@ -260,7 +272,9 @@ export class LocalCloud {
         return this.update((st) => {
             const subnet = st.subnets[spec.subnetId];
             if (!subnet) throw new Error(`InvalidSubnetID.NotFound: ${spec.subnetId}`);
-            if (!st.images.some((i) => i.id === spec.ami)) throw new Error(`InvalidAMIID.NotFound: ${spec.ami}`);
+            const image = st.images.find((i) => i.id === spec.ami);
+            if (!image) throw new Error(`InvalidAMIID.NotFound: ${spec.ami}`);
+            checkArchitecture(spec.instanceType, image);
             const publicKey = st.keyPairs[spec.keyName];
             if (!publicKey) throw new Error(`InvalidKeyPair.NotFound: ${spec.keyName}`);
             for (const g of spec.securityGroupIds) if (!st.groups[g]) throw new Error(`InvalidGroup.NotFound: ${g}`);
