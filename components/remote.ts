@@ -48,6 +48,12 @@ export interface NodeCommandArgs {
     secretStdout?: boolean;
     /** SSH dial attempts before giving up. */
     dialErrorLimit?: number;
+    /**
+     * Instance ids whose change replaces the step (its delete hook runs for the old one). Not
+     * replaceWith alone: an instance that `pulumi refresh` dropped (reclaimed, expired) comes back as
+     * a create, which replaces nothing.
+     */
+    replaceOn?: pulumi.Input<string>[];
 }
 
 const texts = new Map<string, string>();
@@ -99,6 +105,11 @@ export function sudoScriptCommand(node: string, step: string): string {
     return `sudo -n env LAB_NODE=${node} LAB_STEP=${step} bash -c ${shellQuote(STDIN_RUNNER)}`;
 }
 
+function triggersOf(args: NodeCommandArgs): pulumi.Input<string>[] | undefined {
+    const triggers = [...(args.onDelete ? [] : [scriptHash(args.script)]), ...(args.replaceOn ?? [])];
+    return triggers.length > 0 ? triggers : undefined;
+}
+
 export function nodeCommand(name: string, args: NodeCommandArgs, opts: pulumi.CustomResourceOptions): command.remote.Command {
     const connection: command.types.input.remote.ConnectionArgs = {
         host: args.connection.host,
@@ -122,7 +133,7 @@ export function nodeCommand(name: string, args: NodeCommandArgs, opts: pulumi.Cu
             // A script change re-runs the step in place (stdin changed). The hash also goes into triggers,
             // which replace the resource, only for steps without a delete hook: replacing a membership
             // would run its node-removal hook after the new create.
-            triggers: args.onDelete ? undefined : [scriptHash(args.script)],
+            triggers: triggersOf(args),
             logging: args.secretStdout ? "stderr" : "stdoutAndStderr",
             addPreviousOutputInEnv: false,
         },

@@ -108,6 +108,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                     script: K8S_SCRIPTS.joinCommand,
                     env: { NODE_NAME: node.name, CONTROL_PLANE: String(controlPlane) },
                     secretStdout: true,
+                    replaceOn: [node.instance.id],
                 },
                 {
                     parent: this,
@@ -137,6 +138,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                             ? { CERTIFICATE_KEY: join.certificateKey, ADMIN_KUBECONFIG: adminKubeconfig, ETCD_POD: `etcd-${first.name}` }
                             : {}),
                     },
+                    replaceOn: [node.instance.id],
                 },
                 { parent: this, dependsOn: [...node.ready, joinCommand], replaceWith: [node.instance, ...rebuilt] },
             );
@@ -157,6 +159,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                             ...waits("DRAIN_TIMEOUT"),
                         },
                     },
+                    replaceOn: [node.instance.id],
                 },
                 {
                     parent: this,

@@ -71,8 +71,9 @@ export class SwarmCluster extends pulumi.ComponentResource {
         for (const node of others) {
             // Managers join, and leave, one at a time: each after the previous manager's membership.
             const afterPreviousManager = node.role === "manager" && previousManager ? [previousManager] : [];
-            // A replaced instance is a new node: it joins anew, and its old membership is deleted,
-            // which removes the old node from the swarm (no Down node, no dead Raft member).
+            // A new instance is a new node, replaced or recreated after a refresh dropped the old one: it
+            // joins anew, and its old membership is deleted, which removes the old node from the swarm
+            // (no Down node, no dead Raft member).
             const join = nodeCommand(
                 `${node.name}-join`,
                 {
@@ -88,6 +89,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                         DRAIN: drain,
                         ...waits("JOIN_ATTEMPTS", "JOIN_PENDING_TIMEOUT"),
                     },
+                    replaceOn: [node.instance.id],
                 },
                 {
                     parent: this,
@@ -106,6 +108,7 @@ export class SwarmCluster extends pulumi.ComponentResource {
                     script: SWARM_SCRIPTS.nodeReady,
                     env: { NODE_ID: nodeId, ...waits("NODE_READY_TIMEOUT") },
                     onDelete: { script: SWARM_SCRIPTS.removeNode, env: { NODE_ID: nodeId, ...waits("DRAIN_TIMEOUT", "DEMOTE_TIMEOUT") } },
+                    replaceOn: [node.instance.id],
                 },
                 {
                     parent: this,

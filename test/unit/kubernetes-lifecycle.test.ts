@@ -70,7 +70,7 @@ describe("settings a running cluster cannot take in place (lab:cni, lab:podCidr,
         // Its children (the VPC, the security group, ...) register only once it has, after the check.
         expect(run.byName("lab-nodes").urn).toContain("cluster-lab:network:LabNetwork$aws:ec2/securityGroup:SecurityGroup");
         // Swarm labs keep no such settings.
-        expect((await runLab({})).resources.filter((r) => r.type === "pulumi:index:Stash")).toEqual([]);
+        expect((await runLab({})).resources.filter((r) => r.name === "kubernetes-settings")).toEqual([]);
     });
 });
 

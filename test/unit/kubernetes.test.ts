@@ -48,7 +48,7 @@ describe("kubernetes resource graph with the default settings", () => {
         );
         expect(run.resources.filter((r) => /swarm|stack/.test(r.name))).toEqual([]);
         expect(names(run, "pulumi:providers:kubernetes")).toEqual(["kubeadm-provider"]);
-        expect(names(run, "pulumi:index:Stash")).toEqual(["kubernetes-settings"]);
+        expect(names(run, "pulumi:index:Stash")).toEqual(["kubernetes-settings", ...nodes.map((n) => `${n}-image-debian-12-amd64`)].sort());
         expect(names(run, "kubernetes:core/v1:Namespace")).toEqual(["app-namespace"]);
         expect(names(run, "kubernetes:apps/v1:Deployment")).toEqual(["app-nginx"]);
         expect(names(run, "kubernetes:core/v1:Service")).toEqual(["app-nginx-nodeport"]);
@@ -210,7 +210,9 @@ describe("kubeadm steps", () => {
             expect(hook).toContain(`export CONTROL_PLANE='\\''${node.includes("cp")}'\\''`);
             expect(hook).toContain("export ETCD_POD='\\''etcd-k8s-cp1'\\''");
             expect(hook).toContain('kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data');
-            expect(membership.inputs.triggers).toBeUndefined();
+            // Replaced with its node's instance only: replacing it runs the hook.
+            expect(membership.inputs.triggers).toEqual([run.byName(`${node}-join`).inputs.triggers[1]]);
+            expect(membership.inputs.triggers).toEqual([expect.stringMatching(/^i-\d+$/)]);
             // No hook runs on the node itself: an unreachable node must not block destroy.
             expect(run.byName(`${node}-join`).inputs.delete).toBeUndefined();
         }

@@ -7,22 +7,9 @@ import { parse } from "yaml";
 import { parseLabConfig } from "../../components/config";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
 import { NODE_SCRIPTS, scriptIn } from "../../components/remote";
-import { applyIgnoreChanges, planStep, Registration } from "../e2e/engine/plan";
-import {
-    asPreview,
-    cloudConfigOf,
-    COMMAND,
-    exported,
-    INSTANCE,
-    isSecretValue,
-    LabRun,
-    names,
-    recorder,
-    runLab,
-    stdinOf,
-    unwrapSecrets,
-} from "../harness";
+import { asPreview, cloudConfigOf, COMMAND, exported, INSTANCE, isSecretValue, LabRun, names, recorder, runLab, stdinOf } from "../harness";
 import { ENV, raw } from "../support/config";
+import { secondRunSteps } from "../support/second-run";
 
 const K8S = { orchestrator: "kubernetes" };
 /** A real ed25519 public key: the operator's own, whose private half ssh-agent would hold. */
@@ -135,43 +122,14 @@ describe("the image a node boots, over the lab's life (each second run planned b
             recorder.call = undefined;
         }
     }
-    /** The engine's step for each instance of the second run, and the AMI its create or update gets. */
-    function instanceSteps(first: LabRun, next: LabRun, replaceTargets: string[] = []) {
-        return Object.fromEntries(
-            next.ofType(INSTANCE).map((r) => {
-                const old = first.byName(r.name);
-                const registration: Registration = {
-                    urn: r.urn,
-                    type: r.type,
-                    name: r.name,
-                    custom: true,
-                    inputs: r.rawInputs,
-                    dependencies: r.dependencies,
-                    ignoreChanges: r.options.ignoreChanges,
-                    replaceOnChanges: r.options.replaceOnChanges,
-                    deleteBeforeReplace: false,
-                    retainOnDelete: false,
-                    replaceWith: r.options.replaceWith,
-                    additionalSecretOutputs: [],
-                };
-                const inputs = applyIgnoreChanges(old.rawInputs, r.rawInputs, r.options.ignoreChanges);
-                const oldState = {
-                    urn: old.urn,
-                    custom: true,
-                    id: "i-old",
-                    type: old.type,
-                    inputs: old.rawInputs,
-                    outputs: old.state,
-                    dependencies: old.dependencies,
-                };
-                const step = planStep(registration, oldState, inputs, {
-                    replaceTargets: new Set(replaceTargets.map((n) => next.byName(n).urn)),
-                    replaced: new Set(),
-                });
-                return [r.name, { op: step.op, ami: unwrapSecrets(inputs).ami as string }];
-            }),
+    /** The engine's step for each instance of the second run, and the AMI it gets. */
+    const instanceSteps = (first: LabRun, next: LabRun, replaceTargets: string[] = []) =>
+        Object.fromEntries(
+            Object.entries(secondRunSteps(first, next, INSTANCE, replaceTargets)).map(([name, step]) => [
+                name,
+                { op: step.op, ami: step.inputs.ami },
+            ]),
         );
-    }
 
     it("keeps a running node on its image when a newer one is published", async () => {
         const { first, next } = await twoRuns({ newest: AMI.newer });

@@ -8,6 +8,7 @@ import { swarmStackCompose } from "../../components/swarm/stack";
 import type { SwarmConfig } from "../../components/swarm/config";
 import { COMMAND, exported, FAKE_TOKENS, INSTANCE, names, runLab, SECURITY_GROUP, stdinOf } from "../harness";
 import { ENV, raw } from "../support/config";
+import { secondRunSteps } from "../support/second-run";
 
 const swarmConfig = (values: Record<string, string>) => parseLab(raw(values), ENV).config as SwarmConfig;
 
@@ -89,6 +90,23 @@ describe("swarm membership", () => {
         expect(run.byName("swarm-init").options.deletedWith).toBeUndefined();
     });
 
+    it("removes the old node when its instance comes back as a create, after `pulumi refresh` dropped a reclaimed one", async () => {
+        const first = await runLab();
+        // The refresh left no swarm-worker1 in the state: the next up creates a new instance, which
+        // replaces nothing, so replaceWith does not fire; its new id must replace the steps.
+        const next = await runLab({}, (args) =>
+            args.type === INSTANCE && args.name === "swarm-worker1"
+                ? { id: "i-recreated", state: { ...args.inputs, publicIp: "203.0.113.99", privateIp: "10.42.1.99" } }
+                : undefined,
+        );
+        const steps = secondRunSteps(first, next, COMMAND);
+        expect(steps["swarm-worker1-join"].op).toBe("replace");
+        // Replaced, its old half is deleted after the new one is created: the hook removes the old node.
+        expect(steps["swarm-worker1-membership"].op).toBe("replace");
+        expect(steps["swarm-worker2-membership"].op).toBe("same");
+        expect(steps["swarm-worker2-join"].op).toBe("same");
+    });
+
     it("adds managers one at a time: each joins once the one before is a reachable member", async () => {
         const run = await runLab({ managers: "5", workers: "2" });
         const urn = (name: string) => run.byName(name).urn;
@@ -127,9 +145,11 @@ describe("swarm membership", () => {
         expect(membership.inputs.delete).toContain("docker node rm --force");
         expect(membership.inputs.delete).toContain("LAB_NODE=swarm-manager1 LAB_STEP=membership-of-swarm-worker1-delete");
         expect(membership.inputs.connection.host).toBe(run.byName("swarm-manager1").state.publicIp);
-        // Replacing a step with a delete hook would run the hook: only hook-less steps carry the script hash trigger.
-        expect(membership.inputs.triggers).toBeUndefined();
-        expect(join.inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
+        // Replacing a step with a delete hook runs the hook: only hook-less steps carry the script hash
+        // trigger; the membership is replaced only with its node's instance.
+        const [instanceId] = membership.inputs.triggers as string[];
+        expect(membership.inputs.triggers).toEqual([expect.stringMatching(/^i-\d+$/)]);
+        expect(join.inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/), instanceId]);
         expect(run.byName("swarm-init").inputs.triggers).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/)]);
         expect(run.byName("swarm-init").inputs.delete).toBeUndefined();
     });
