@@ -5,6 +5,7 @@ import { LabHosts } from "./components/hosts";
 import { LabLoadBalancer } from "./components/load-balancer";
 import { LabNetwork } from "./components/network";
 import { LabNodes } from "./components/nodes";
+import { regionGuard } from "./components/region-guard";
 import { loadBalancerHealthChecks } from "./components/ports";
 import { labExpiry, labTags } from "./components/tags";
 
@@ -15,15 +16,20 @@ export = async () => {
     const tags = labTags(config, expiresAt);
 
     const ports = config.loadBalancer ? [...lab.ports, loadBalancerHealthChecks(lab.publishedPort)] : lab.ports;
-    const guard = lab.guard?.();
-    const network = new LabNetwork("lab", { config, ports, tags }, guard ? { dependsOn: guard } : undefined);
-    const machines = new LabNodes("lab", {
-        lab,
-        tags,
-        subnetId: network.subnet.id,
-        securityGroupId: network.securityGroup.id,
-        internetRoute: network.internetRoute,
-    });
+    // Nothing of the lab registers before the checks: children wait for their component's URN.
+    const guard = pulumi.all([regionGuard(config.region), lab.guard?.() ?? []]).apply((all) => all.flat());
+    const network = new LabNetwork("lab", { config, ports, tags }, { dependsOn: guard });
+    const machines = new LabNodes(
+        "lab",
+        {
+            lab,
+            tags,
+            subnetId: network.subnet.id,
+            securityGroupId: network.securityGroup.id,
+            internetRoute: network.internetRoute,
+        },
+        { dependsOn: guard },
+    );
     const { nodes } = new LabHosts("hosts", { nodes: machines.nodes });
     const cluster = lab.build(
         {

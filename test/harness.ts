@@ -370,3 +370,19 @@ export async function runLab(lab: Record<string, string> = {}, override?: Resour
         },
     };
 }
+
+/**
+ * The value of an Output, or the error its apply threw. The Output's other promises are awaited too:
+ * in a real run nothing holds them, and the Pulumi runtime prints a RunError among them as the
+ * program's error (cmd/run/run.js, uncaughtHandler).
+ */
+export async function outcome(output: pulumi.Output<unknown>): Promise<{ value?: unknown; error?: Error }> {
+    const internal = output as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
+    const settle = (p: Promise<unknown>) =>
+        p.then(
+            (value) => ({ value }),
+            (error: Error) => ({ error }),
+        );
+    const [result] = await Promise.all([settle(internal.promise()), settle(internal.isKnown), settle(internal.isSecret)]);
+    return result;
+}

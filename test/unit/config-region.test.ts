@@ -1,9 +1,14 @@
 // The AWS region: aws:region first, else where the AWS provider looks (AWS_REGION,
 // AWS_DEFAULT_REGION, the profile in the shared config file), checked against the provider's list.
+import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { labEnvironment } from "../../components/config";
 import { environmentRegion, profileRegion, REGIONS } from "../../components/config/region";
+import { changedRegionProblem, regionGuard } from "../../components/region-guard";
+import { outcome, recorder, runLab, settled } from "../harness";
 import { configOf, onlyProblem } from "../support/config";
+
+const STASH = "pulumi:index:Stash";
 
 const CONFIG_FILE = [
     "# made by aws configure",
@@ -102,5 +107,39 @@ describe("which regions pass", () => {
 
     it("lets aws:region win over a broken environment", () => {
         expect(configOf({ "aws:region": "eu-north-1" }, { region: "seoul", regionSource: "AWS_REGION" }).region).toBe("eu-north-1");
+    });
+});
+
+describe("the region a lab was built in", () => {
+    it("refuses a later run in another region, naming both and how to pin the first", () => {
+        expect(changedRegionProblem(undefined, "us-east-1")).toBeUndefined();
+        expect(changedRegionProblem("ap-northeast-2", "ap-northeast-2")).toBeUndefined();
+        const problem = changedRegionProblem("ap-northeast-2", "us-east-1")!;
+        expect(problem).toContain("this lab was built in ap-northeast-2, and this run's region is us-east-1");
+        expect(problem).toContain("every resource of the lab is in ap-northeast-2");
+        expect(problem).toMatch(/Pin it: pulumi config set aws:region ap-northeast-2$/);
+    });
+
+    it("keeps the first run's region in a pulumi.Stash and fails with a RunError when it changed", async () => {
+        recorder.override = (args) => (args.type === STASH ? { state: { input: args.inputs.input, output: "us-east-1" } } : undefined);
+        try {
+            const changed = await outcome(regionGuard("ap-northeast-2"));
+            expect(changed.error).toBeInstanceOf(pulumi.RunError);
+            expect(changed.error!.message).toContain("this lab was built in us-east-1, and this run's region is ap-northeast-2");
+            expect(await outcome(regionGuard("us-east-1"))).toEqual({ value: [] });
+        } finally {
+            recorder.override = undefined;
+            await settled();
+        }
+    });
+
+    it("makes the network and the nodes, and so every AWS resource, wait for the check", async () => {
+        for (const lab of [{}, { orchestrator: "kubernetes" }]) {
+            const run = await runLab(lab);
+            const stash = run.byName("lab-region");
+            expect(stash.inputs.input).toBe("ap-northeast-2");
+            expect(run.ofType("cluster-lab:network:LabNetwork")[0].dependencies).toContain(stash.urn);
+            expect(run.ofType("cluster-lab:nodes:LabNodes")[0].dependencies).toContain(stash.urn);
+        }
     });
 });

@@ -4,26 +4,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { changedSettingsProblem, FixedSettings, settingsGuard } from "../../components/kubernetes/settings-guard";
 import type { KubernetesConfig } from "../../components/kubernetes/config";
-import { COMMAND, recorder, runLab, settled } from "../harness";
+import { COMMAND, outcome, recorder, runLab, settled } from "../harness";
 
 const K8S = { orchestrator: "kubernetes" };
 const BUILT: FixedSettings = { cni: "calico", podCidr: "192.168.0.0/16", managers: "1" };
-
-/**
- * The value of an Output, or the error its apply threw. The Output's other promises are awaited too:
- * in a real run nothing holds them, and the Pulumi runtime prints a RunError among them as the
- * program's error (cmd/run/run.js, uncaughtHandler).
- */
-async function outcome(output: pulumi.Output<unknown>): Promise<{ value?: unknown; error?: Error }> {
-    const internal = output as unknown as { promise(): Promise<unknown>; isKnown: Promise<boolean>; isSecret: Promise<boolean> };
-    const settle = (p: Promise<unknown>) =>
-        p.then(
-            (value) => ({ value }),
-            (error: Error) => ({ error }),
-        );
-    const [result] = await Promise.all([settle(internal.promise()), settle(internal.isKnown), settle(internal.isSecret)]);
-    return result;
-}
 
 describe("settings a running cluster cannot take in place (lab:cni, lab:podCidr, lab:managers)", () => {
     it("names each changed key, what it was, why, and how to set it back or rebuild", () => {
