@@ -134,7 +134,7 @@ describe("the region a lab was built in", () => {
     });
 
     it("makes the network and the nodes, and so every AWS resource, wait for the check", async () => {
-        for (const lab of [{}, { orchestrator: "kubernetes" }]) {
+        for (const lab of [{}, { orchestrator: "kubernetes" }] as Record<string, string>[]) {
             const run = await runLab(lab);
             const stash = run.byName("lab-region");
             expect(stash.inputs.input).toBe("ap-northeast-2");
