@@ -236,9 +236,20 @@ export class LabNodes extends pulumi.ComponentResource {
                         ? { marketType: "spot", spotOptions: { spotInstanceType: "one-time", instanceInterruptionBehavior: "terminate" } }
                         : undefined,
                     sourceDestCheck: lab.sourceDestCheck ? undefined : false,
-                    tags: { ...tags, Name: `${config.labName}-${spec.name}`, Role: lab.roleName(spec.role) },
+                    tags: {
+                        ...tags,
+                        Name: `${config.labName}-${spec.name}`,
+                        Role: lab.roleName(spec.role),
+                        ...(config.spot ? { Market: "spot" } : {}),
+                    },
                 },
-                { parent: this, dependsOn: args.internetRoute },
+                {
+                    parent: this,
+                    dependsOn: args.internetRoute,
+                    // instanceMarketOptions is Optional+Computed: left out (lab:spot false) it keeps the spot
+                    // market, with no diff. The tag makes that change a replacement, as spot on is.
+                    replaceOnChanges: ["tags.Market"],
+                },
             );
 
             const publicIp = lab.staticAddress(spec.role)

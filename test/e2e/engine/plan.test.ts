@@ -54,6 +54,28 @@ describe("engine steps (https://www.pulumi.com/docs/iac/concepts/how-pulumi-work
         });
     });
 
+    it("aws_instance: instance_market_options is Optional+Computed: left out, the spot market stays, no diff at all", () => {
+        const spot = { ami: "ami-1", instanceMarketOptions: { marketType: "spot" }, tags: { Name: "n" } };
+        expect(plan(reg("n", INSTANCE, { ami: "ami-1", tags: { Name: "n" } }), spot)).toEqual({ op: "same" });
+        expect(plan(reg("n", INSTANCE, spot), { ami: "ami-1", tags: { Name: "n" } })).toMatchObject({
+            op: "replace",
+            reasons: ["instanceMarketOptions"],
+        });
+    });
+
+    it("replaceOnChanges takes property paths: a change at tags.Market replaces, one at another tag updates", () => {
+        const old = { ami: "ami-1", tags: { Market: "spot", ExpiresAt: "t1" } };
+        const options = { replaceOnChanges: ["tags.Market"] };
+        expect(plan(reg("n", INSTANCE, { ...old, tags: { Market: "spot", ExpiresAt: "t2" } }, options), old)).toEqual({
+            op: "update",
+            changed: ["tags"],
+        });
+        expect(plan(reg("n", INSTANCE, { ...old, tags: { ExpiresAt: "t1" } }, options), old)).toMatchObject({
+            op: "replace",
+            reasons: ["tags.Market"],
+        });
+    });
+
     it("aws_instance: ami, keyName, subnetId, privateIp, instanceMarketOptions are ForceNew; instanceType, tags, metadataOptions update in place", () => {
         const instance = {
             ami: "ami-1",

@@ -4,7 +4,7 @@
 // deleteBeforeReplace, deletedWith, retainOnDelete, replaceWith) and
 // https://www.pulumi.com/docs/iac/concepts/how-pulumi-works/ (create, same, update, replace, delete).
 import { isDeepStrictEqual } from "node:util";
-import { schemaReplaceKeys } from "./schema";
+import { schemaReplaceKeys, withComputedKept } from "./schema";
 import { StateResource, unwrap } from "./state";
 
 export interface Registration {
@@ -78,13 +78,17 @@ export function changedKeys(oldInputs: Record<string, unknown>, newInputs: Recor
 export function planStep(reg: Registration, old: StateResource | undefined, inputs: Record<string, unknown>, ctx: PlanContext): Step {
     if (!old) return { op: "create" };
     if (!reg.custom) return { op: "same" };
-    const changed = changedKeys(old.inputs, inputs);
+    const diffed = withComputedKept(reg.type, old.inputs, inputs);
+    const changed = changedKeys(old.inputs, diffed);
     const reasons: string[] = [];
     if (ctx.replaceTargets.has(reg.urn)) reasons.push("--replace");
     for (const urn of reg.replaceWith) if (ctx.replaced.has(urn)) reasons.push(`replaceWith ${urn}`);
+    // replaceOnChanges paths are property paths (`tags.Market`): only a change at that path replaces.
+    const before = unwrap(old.inputs);
+    const after = unwrap(diffed);
     const forced = reg.replaceOnChanges.includes("*")
         ? changed
-        : changed.filter((k) => reg.replaceOnChanges.some((p) => p.split(".")[0] === k));
+        : reg.replaceOnChanges.filter((p) => !isDeepStrictEqual(getPath(before, p.split(".")), getPath(after, p.split("."))));
     reasons.push(...new Set([...schemaReplaceKeys(reg.type, changed, unwrap(inputs)), ...forced]));
     if (reasons.length > 0) return { op: "replace", changed, reasons, deleteBeforeReplace: reg.deleteBeforeReplace };
     if (changed.length > 0) return { op: "update", changed };

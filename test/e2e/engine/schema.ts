@@ -9,7 +9,12 @@
 //   user_data_replace_on_change; instance_type is a stop/modify/start in place.
 // Other AWS types: terraform's ForceNew arguments of each resource.
 
-type Rule = { replaceOn: string[]; when?: (inputs: Record<string, any>) => string[] };
+// Optional+Computed arguments (`computed`): left out of the program, they keep the value the
+//   provider stored, so removing one is no change at all (aws_instance instance_market_options:
+//   going from spot to on-demand by leaving it out changes nothing).
+
+/** replaceOn: ForceNew arguments; computed: Optional+Computed ones, whose absence is no change. */
+type Rule = { replaceOn: string[]; when?: (inputs: Record<string, any>) => string[]; computed?: string[] };
 
 export const SCHEMA: Record<string, Rule> = {
     "command:remote:Command": { replaceOn: ["triggers"] },
@@ -39,6 +44,7 @@ export const SCHEMA: Record<string, Rule> = {
             "securityGroups",
         ],
         when: (inputs) => (inputs.userDataReplaceOnChange ? ["userData", "userDataBase64"] : []),
+        computed: ["instanceMarketOptions", "availabilityZone", "privateIp", "associatePublicIpAddress", "cpuOptions", "ebsOptimized"],
     },
     "aws:ec2/vpc:Vpc": { replaceOn: ["cidrBlock", "instanceTenancy", "ipv4IpamPoolId", "ipv4NetmaskLength"] },
     "aws:ec2/subnet:Subnet": { replaceOn: ["vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "ipv6Native", "outpostArn"] },
@@ -72,3 +78,13 @@ export function schemaReplaceKeys(type: string, changed: string[], newInputs: Re
 export const SECRET_OUTPUTS: Record<string, string[]> = {
     "tls:index/privateKey:PrivateKey": ["privateKeyOpenssh", "privateKeyPem", "privateKeyPemPkcs8"],
 };
+
+/** The inputs as the provider diffs them: an Optional+Computed argument left out keeps its stored value. */
+export function withComputedKept(
+    type: string,
+    oldInputs: Record<string, unknown>,
+    newInputs: Record<string, unknown>,
+): Record<string, unknown> {
+    const kept = (SCHEMA[type]?.computed ?? []).filter((key) => newInputs[key] === undefined && oldInputs[key] !== undefined);
+    return kept.length === 0 ? newInputs : { ...newInputs, ...Object.fromEntries(kept.map((key) => [key, oldInputs[key]])) };
+}
