@@ -18,13 +18,14 @@ export = async () => {
     const ports = config.loadBalancer ? [...lab.ports, loadBalancerHealthChecks(lab.publishedPort)] : lab.ports;
     // Nothing of the lab registers before the checks: children wait for their component's URN.
     const guard = pulumi.all([regionGuard(config.region), lab.guard?.() ?? []]).apply((all) => all.flat());
-    const network = new LabNetwork("lab", { config, ports, tags }, { dependsOn: guard });
+    const instanceTypes = [...new Set(lab.nodes.map((node) => lab.instanceType(node.role)))];
+    const network = new LabNetwork("lab", { config, ports, instanceTypes, tags }, { dependsOn: guard });
     const machines = new LabNodes(
         "lab",
         {
             lab,
             tags,
-            subnetId: network.subnet.id,
+            subnetId: network.nodeSubnetId,
             securityGroupId: network.securityGroup.id,
             internetRoute: network.internetRoute,
         },

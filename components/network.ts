@@ -4,17 +4,22 @@ import * as pulumi from "@pulumi/pulumi";
 import { CommonConfig, SUBNET_CIDR, VPC_CIDR } from "./config/common";
 import { PortRule, ruleSource } from "./ports";
 import { Tags } from "./tags";
+import { labZone, typeOfferings, zoneProblem } from "./zone";
 
 export interface LabNetworkArgs {
     config: CommonConfig;
     /** Every ingress rule of the nodes' security group (the orchestrator's, the load balancer's). */
     ports: PortRule[];
+    /** The lab's instance types: the subnet's zone must offer each. */
+    instanceTypes: string[];
     tags: Tags;
 }
 
 export class LabNetwork extends pulumi.ComponentResource {
     readonly vpc: aws.ec2.Vpc;
     readonly subnet: aws.ec2.Subnet;
+    /** The subnet's id once its zone is known to offer every instance type of the lab. */
+    readonly nodeSubnetId: pulumi.Output<string>;
     readonly securityGroup: aws.ec2.SecurityGroup;
     /**
      * The route to the internet gateway. Instances and the load balancer depend on it: first-boot
@@ -41,16 +46,25 @@ export class LabNetwork extends pulumi.ComponentResource {
 
         const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: this.vpc.id, tags: named("igw") }, { parent: this });
 
+        const offerings = typeOfferings(args.instanceTypes, { parent: this });
         this.subnet = new aws.ec2.Subnet(
             `${name}-public`,
             {
                 vpcId: this.vpc.id,
                 cidrBlock: SUBNET_CIDR,
+                availabilityZone: offerings.apply((found) => labZone(found, args.instanceTypes, config.region)),
                 mapPublicIpOnLaunch: true,
                 tags: named("public"),
             },
-            { parent: this },
+            // The zone is chosen once, with the subnet (a new zone is a new subnet, and so a new lab);
+            // subnets made before the choice keep the zone AWS gave them.
+            { parent: this, ignoreChanges: ["availabilityZone"] },
         );
+        this.nodeSubnetId = pulumi.all([this.subnet.id, this.subnet.availabilityZone, offerings]).apply(([id, zone, found]) => {
+            const problem = zoneProblem(zone, config.region, found, args.instanceTypes);
+            if (problem) throw new pulumi.RunError(problem);
+            return id;
+        });
 
         const routes = new aws.ec2.RouteTable(
             `${name}-routes`,

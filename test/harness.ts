@@ -191,6 +191,18 @@ function defaultMock(args: pulumi.runtime.MockResourceArgs): { id: string; state
     }
 }
 
+/** Where the unit tests' region offers each type: every zone, except that ap-northeast-2a has no t3.medium. */
+export const ZONES = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c", "ap-northeast-2d"];
+function typeOfferingsIn(inputs: Record<string, any>): Record<string, any> {
+    const types: string[] = inputs.filters?.find((f: { name: string }) => f.name === "instance-type")?.values ?? [];
+    const pairs = ZONES.flatMap((zone) => types.filter((t) => !(zone === ZONES[0] && t === "t3.medium")).map((t) => [zone, t]));
+    return {
+        locations: pairs.map(([zone]) => zone),
+        instanceTypes: pairs.map(([, type]) => type),
+        locationTypes: pairs.map(() => "availability-zone"),
+    };
+}
+
 export function installRecordingMocks(): void {
     const original = MockMonitor.prototype.registerResource;
     MockMonitor.prototype.registerResource = function (this: MockMonitor, req: any, callback: any) {
@@ -233,6 +245,7 @@ export function installRecordingMocks(): void {
             call: (args) => {
                 const custom = recorder.call?.(args);
                 if (custom) return custom;
+                if (args.token === "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings") return typeOfferingsIn(args.inputs);
                 if (args.token === "aws:ec2/getAmi:getAmi")
                     return { id: "ami-0123456789abcdef0", architecture: "x86_64", name: "debian-12-amd64-20261101" };
                 // A network load balancer's interface: AWS describes it "ELB net/<name>/<id>" (its ARN suffix).

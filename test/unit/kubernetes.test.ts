@@ -48,7 +48,9 @@ describe("kubernetes resource graph with the default settings", () => {
         );
         expect(run.resources.filter((r) => /swarm|stack/.test(r.name))).toEqual([]);
         expect(names(run, "pulumi:providers:kubernetes")).toEqual(["kubeadm-provider"]);
-        expect(names(run, "pulumi:index:Stash")).toEqual(["kubernetes-settings", ...nodes.map((n) => `${n}-image-debian-12-amd64`)].sort());
+        expect(names(run, "pulumi:index:Stash")).toEqual(
+            ["kubernetes-settings", "lab-region", ...nodes.map((n) => `${n}-image-debian-12-amd64`)].sort(),
+        );
         expect(names(run, "kubernetes:core/v1:Namespace")).toEqual(["app-namespace"]);
         expect(names(run, "kubernetes:apps/v1:Deployment")).toEqual(["app-nginx"]);
         expect(names(run, "kubernetes:core/v1:Service")).toEqual(["app-nginx-nodeport"]);

@@ -4,7 +4,7 @@
 // An image of another architecture than the instance type's is refused with EC2's InvalidParameterValue.
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { checkArchitecture, DEBIAN_OWNER, LocalCloud, RunInstanceSpec, USER_DATA_LIMIT, userDataBytes } from "./vms";
+import { checkArchitecture, checkOffered, DEBIAN_OWNER, LocalCloud, RunInstanceSpec, USER_DATA_LIMIT, userDataBytes } from "./vms";
 
 const spec = (userData: Buffer): RunInstanceSpec => ({
     ami: "ami-none",
@@ -51,5 +51,13 @@ describe("instances", () => {
             "InvalidParameterValue: The architecture 'arm64' of the specified instance type does not match the architecture 'x86_64' of the specified AMI.",
         );
         expect(() => checkArchitecture("t3.small", image("arm64"))).toThrow(/architecture 'x86_64' of the specified instance type/);
+    });
+
+    it("refuse a type the subnet's zone does not offer, naming the zones that do, as RunInstances does", () => {
+        expect(() => checkOffered("local-1b", "t3.small")).not.toThrow();
+        expect(() => checkOffered("local-1a", "t3.small")).toThrow(
+            "Unsupported: Your requested instance type (t3.small) is not supported in your requested Availability Zone (local-1a). " +
+                "Please retry your request by not specifying an Availability Zone or choosing local-1b.",
+        );
     });
 });

@@ -35,7 +35,7 @@ export interface InstanceRecord {
 
 export interface CloudState {
     imageDir?: string;
-    subnets: Record<string, { id: string; cidr: string; vpcId: string }>;
+    subnets: Record<string, { id: string; cidr: string; vpcId: string; zone: string }>;
     images: ImageRecord[];
     keyPairs: Record<string, string>;
     groups: Record<string, { id: string; ingress: IngressRule[] }>;

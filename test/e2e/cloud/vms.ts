@@ -45,6 +45,27 @@ const LAST_HOST = 250;
 /** The image every instance boots locally; `publishImage` adds newer names for the same disk. */
 export const DEBIAN_OWNER = "136693071363";
 
+/**
+ * The local region's zones and the instance types each offers. A subnet made without a zone gets
+ * local-1a, as AWS picks one, and local-1a offers no t3 type: a lab that does not choose its zone
+ * from the offerings fails there, as it can on EC2.
+ */
+export const ZONE_OFFERINGS: Record<string, string[]> = {
+    "local-1a": ["t2.micro", "t2.small"],
+    "local-1b": ["t2.micro", "t2.small", "t3.micro", "t3.small", "t3.medium", "t3.large"],
+};
+export const DEFAULT_ZONE = "local-1a";
+
+/** RunInstances refuses a type its subnet's zone does not offer, naming the zones that do. */
+export function checkOffered(zone: string, instanceType: string): void {
+    if (ZONE_OFFERINGS[zone]?.includes(instanceType)) return;
+    const others = Object.keys(ZONE_OFFERINGS).filter((z) => ZONE_OFFERINGS[z].includes(instanceType));
+    throw new Error(
+        `Unsupported: Your requested instance type (${instanceType}) is not supported in your requested Availability Zone (${zone}). ` +
+            `Please retry your request by not specifying an Availability Zone or choosing ${others.join(", ")}.`,
+    );
+}
+
 /** RunInstances refuses an image of another architecture than the instance type's processor. */
 export function checkArchitecture(instanceType: string, image: ImageRecord): void {
     const wanted = architectureOf(instanceType) === "arm64" ? "arm64" : "x86_64";
@@ -195,17 +216,28 @@ export class LocalCloud {
     // ---- subnet, key pairs, security groups ------------------------------------------------------
 
     /** The subnet is the bridge: its .1 is the VPC router (the host), instances get addresses from it. */
-    createSubnet(cidr: string, vpcId: string): string {
+    createSubnet(cidr: string, vpcId: string, zone = DEFAULT_ZONE): string {
         if (!/^(\d+\.\d+\.\d+)\.0\/24$/.test(cidr)) throw new Error(`local cloud: only /24 subnets, got ${cidr}`);
+        if (!ZONE_OFFERINGS[zone])
+            throw new Error(
+                `InvalidParameterValue: Value (${zone}) for parameter availabilityZone is invalid. ` +
+                    `Subnets can currently only be created in the following availability zones: ${Object.keys(ZONE_OFFERINGS).join(", ")}.`,
+            );
         return this.update((st) => {
             const other = Object.values(st.subnets).find((s) => s.cidr !== cidr);
             if (other) throw new Error(`local cloud: one subnet at a time (${other.cidr} exists)`);
             const id = newId("subnet");
-            st.subnets[id] = { id, cidr, vpcId };
+            st.subnets[id] = { id, cidr, vpcId, zone };
             this.script("net-up.sh", [], { env: { E2E_SUBNET: cidr } });
             this.applyFirewall(st);
             return id;
         });
+    }
+
+    subnetZone(id: string): string {
+        const subnet = this.read().subnets[id];
+        if (!subnet) throw new Error(`InvalidSubnetID.NotFound: ${id}`);
+        return subnet.zone;
     }
 
     deleteSubnet(id: string): void {
@@ -272,6 +304,7 @@ export class LocalCloud {
         return this.update((st) => {
             const subnet = st.subnets[spec.subnetId];
             if (!subnet) throw new Error(`InvalidSubnetID.NotFound: ${spec.subnetId}`);
+            checkOffered(subnet.zone, spec.instanceType);
             const image = st.images.find((i) => i.id === spec.ami);
             if (!image) throw new Error(`InvalidAMIID.NotFound: ${spec.ami}`);
             checkArchitecture(spec.instanceType, image);

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalCloud, userDataBytes } from "../cloud/vms";
+import { DEFAULT_ZONE, LocalCloud, userDataBytes } from "../cloud/vms";
 import { keyFileFor, ssh } from "../ssh";
 import { CommandRecord } from "../timeline";
 import { StateResource, unwrap } from "./state";
@@ -166,15 +166,15 @@ export async function create(ctx: ProviderContext, type: string, urn: string, ra
                     privateDns: `ip-${record.ip.replace(/\./g, "-")}.local`,
                     publicDns: "",
                     instanceState: "running",
-                    availabilityZone: inputs.availabilityZone ?? "local-1a",
+                    availabilityZone: ctx.cloud.subnetZone(inputs.subnetId),
                     primaryNetworkInterfaceId: `eni-${hex(8)}`,
                 },
             };
         }
         case "aws:ec2/subnet:Subnet":
             return {
-                id: ctx.cloud.createSubnet(inputs.cidrBlock, inputs.vpcId),
-                outputs: { ...rawInputs, availabilityZone: inputs.availabilityZone ?? "local-1a" },
+                id: ctx.cloud.createSubnet(inputs.cidrBlock, inputs.vpcId, inputs.availabilityZone ?? DEFAULT_ZONE),
+                outputs: { ...rawInputs, availabilityZone: inputs.availabilityZone ?? DEFAULT_ZONE },
             };
         case "aws:ec2/securityGroup:SecurityGroup": {
             const id = ctx.cloud.putSecurityGroup(undefined, inputs.ingress ?? []);
