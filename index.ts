@@ -6,12 +6,14 @@ import { LabLoadBalancer } from "./components/load-balancer";
 import { LabNetwork } from "./components/network";
 import { LabNodes } from "./components/nodes";
 import { regionGuard } from "./components/region-guard";
+import { checkSshAgent } from "./components/ssh-agent";
 import { loadBalancerHealthChecks } from "./components/ports";
 import { labExpiry, labTags } from "./components/tags";
 
 export = async () => {
     const lab = await loadLab();
     const { config } = lab;
+    await checkSshAgent(config.sshPublicKey !== undefined);
     const expiresAt = labExpiry(config);
     const tags = labTags(config, expiresAt);
 

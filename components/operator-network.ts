@@ -32,9 +32,23 @@ function connects(host: string, port: number, timeoutMs: number): Promise<boolea
     });
 }
 
+/** Whether an ssh-agent answers on the unix socket; the connect error's code when none does. */
+export function agentAnswers(socketPath: string, timeoutMs = 3000): Promise<true | string> {
+    return new Promise((resolve) => {
+        const socket = new Socket();
+        const done = (result: true | string) => {
+            socket.destroy();
+            resolve(result);
+        };
+        socket.setTimeout(timeoutMs, () => done("no answer"));
+        socket.once("error", (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
+        socket.connect({ path: socketPath }, () => done(true));
+    });
+}
+
 /**
- * What the program asks of the operator's own network: its public address, and whether a node's port
- * answers yet. The unit tests replace both (their nodes have documentation addresses); the
+ * What the program asks of the operator's own machine and network: its public address, whether a
+ * node's port answers yet, whether the ssh-agent of SSH_AUTH_SOCK answers. The unit tests replace both (their nodes have documentation addresses); the
  * end-to-end test runs them for real.
  */
-export const operatorNetwork = { lookupAddress: lookupPublicAddress, waitForPort };
+export const operatorNetwork = { lookupAddress: lookupPublicAddress, waitForPort, agentAnswers };

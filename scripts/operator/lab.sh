@@ -54,6 +54,20 @@ command -v pulumi >/dev/null 2>&1 ||
   die "the Pulumi CLI is not installed: curl -fsSL https://get.pulumi.com | sh   (or see https://www.pulumi.com/docs/install/)"
 command -v jq >/dev/null 2>&1 || die "jq is not installed (apt install jq, brew install jq)"
 
+# pulumi-command dials SSH_AUTH_SOCK before every SSH connection, even with the lab's own key: where
+# no agent answers (a forwarded agent whose session ended), every node step would fail.
+agent_answers() {
+  [ -S "$SSH_AUTH_SOCK" ] || return 1
+  command -v ssh-add >/dev/null 2>&1 || return 0
+  local rc=0
+  timeout 5 ssh-add -l >/dev/null 2>&1 || rc=$?
+  [ "$rc" -le 1 ] # 0: keys, 1: an agent without keys, 2: no agent answers
+}
+if [ -n "${SSH_AUTH_SOCK:-}" ] && ! agent_answers; then
+  echo "SSH_AUTH_SOCK is $SSH_AUTH_SOCK, where no ssh-agent answers: unset for this run" >&2
+  unset SSH_AUTH_SOCK
+fi
+
 # Logs in to the chosen backend, so that later pulumi commands use it too; prints its URL.
 use_backend() {
   local url

@@ -44,6 +44,26 @@ describe("scripts/operator/lab.sh", () => {
         expect(named.calls).toContain("pulumi up --stack alice --yes [passphrase]");
     });
 
+    it("unsets an SSH_AUTH_SOCK where no agent answers, saying so, and keeps a live one", () => {
+        const lab = project();
+        const dead = lab.run(["up", "--yes"], { PULUMI_CONFIG_PASSPHRASE: "x", SSH_AUTH_SOCK: path.join(lab.dir, "gone.sock") });
+        expect(dead.code).toBe(0);
+        expect(dead.stderr).toContain(
+            `SSH_AUTH_SOCK is ${path.join(lab.dir, "gone.sock")}, where no ssh-agent answers: unset for this run`,
+        );
+        expect(dead.calls).toContain("pulumi up --stack dev --yes [passphrase]");
+        const socket = path.join(lab.dir, "agent.sock");
+        const agent = spawnSync("ssh-agent", ["-a", socket], { encoding: "utf8" });
+        expect(agent.status).toBe(0);
+        try {
+            const live = lab.run(["up", "--yes"], { PULUMI_CONFIG_PASSPHRASE: "x", SSH_AUTH_SOCK: socket });
+            expect(live.calls).toContain(`pulumi up --stack dev --yes [passphrase] [agent ${socket}]`);
+            expect(live.stderr).not.toContain("no ssh-agent answers");
+        } finally {
+            spawnSync("ssh-agent", ["-k"], { env: { ...process.env, SSH_AGENT_PID: /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)![1] } });
+        }
+    });
+
     it("uses PULUMI_BACKEND_URL when set, and needs no passphrase for Pulumi Cloud", () => {
         const lab = project();
         expect(lab.run(["up"], { PULUMI_BACKEND_URL: "s3://acme-labs", PULUMI_CONFIG_PASSPHRASE: "x" }).calls).toContain(

@@ -85,3 +85,21 @@ describe("kubernetes secrets", () => {
         );
     });
 });
+
+describe("secret stdout in an error", () => {
+    // pulumi-command 1.2.1 puts a failed command's whole stdout and stderr in its error text, whatever
+    // `logging` says (remote/commandOutputs.go), and the engine masks no secret output there.
+    it("prints a step's secret only as its last statement, so that no failure can follow the print", async () => {
+        const steps: string[] = [];
+        for (const lab of [{}, { orchestrator: "kubernetes", managers: "3" }]) {
+            const run = await runLab(lab as Record<string, string>);
+            for (const step of run.resources.filter((r) => r.type === COMMAND && r.inputs.logging === "stderr")) {
+                const lines = String(step.inputs.stdin).trimEnd().split("\n");
+                const last = lines[lines.length - 1];
+                expect(last, step.name).toMatch(/^(printf '[^']*' "\$[a-z]+"( "\$[a-z]+")*|cat "\$[A-Z_]+")$/);
+                steps.push(step.name);
+            }
+        }
+        expect(steps).toEqual(expect.arrayContaining(["swarm-init", "kubeadm-kubeconfig", "k8s-cp2-join-command", "k8s-w1-join-command"]));
+    });
+});
