@@ -352,8 +352,10 @@ export async function runLab(lab: Record<string, string> = {}, override?: Resour
     const outputs: Record<string, OutputValue> = {};
     for (const [key, value] of Object.entries(exported)) {
         const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+        // In a preview an output may be unknown: apply never runs its callback then.
+        const known = await (output as unknown as { isKnown: Promise<boolean> }).isKnown;
         outputs[key] = {
-            value: await new Promise((resolve) => output.apply(resolve)),
+            value: known ? await new Promise((resolve) => output.apply(resolve)) : undefined,
             secret: await pulumi.isSecret(output),
         };
     }

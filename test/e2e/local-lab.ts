@@ -62,6 +62,11 @@ export class LocalLab {
         return this.run("up", { allowedCidr: ALLOWED_CIDR, ...config }, opts);
     }
 
+    /** `pulumi refresh`: instances the cloud no longer has leave the state. */
+    refresh(opts: RunOptions = {}): Promise<RunResult> {
+        return this.run("refresh", {}, { title: "refresh", ...opts });
+    }
+
     destroy(opts: RunOptions = {}): Promise<RunResult> {
         return this.run("destroy", {}, { title: "destroy", ...opts });
     }

@@ -298,6 +298,24 @@ docker stack deploy -c my-stack.yml shop`);
         }
     });
 
+    it("comes back from a reclaimed worker: refresh drops its instance, the next up makes a new one and removes the Down node", async () => {
+        const old = lab.instance("swarm-worker1");
+        lab.cloud.terminateInstance(old.id); // as AWS reclaims a spot instance, or someone deletes it
+        const refreshed = await lab.refresh();
+        expectOk(refreshed);
+        expect(refreshed.operations?.filter((o) => o.op === "delete").map((o) => o.name)).toEqual(["swarm-worker1"]);
+        const result = await lab.up({ ...base, nginxImage: V2 }, { title: "up after the refresh" });
+        expectOk(result);
+        expect(lab.instance("swarm-worker1").id).not.toBe(old.id);
+        // The new instance id replaced the membership: the old half's hook removed the old node.
+        expect(result.deleted.map((d) => d.name)).toContain("swarm-worker1-membership");
+        expect(lines(await docker("swarm-manager1", "node ls --format '{{.Hostname}} {{.Status}}'"))).toEqual([
+            "swarm-manager1 Ready",
+            "swarm-worker1 Ready",
+        ]);
+        expect(await lab.get(`http://${lab.ip("swarm-worker1")}:8001/`)).toContain("cluster-lab nginx v2");
+    });
+
     it("destroys with the first manager already stopped: nothing left, hooks in reverse order", async () => {
         lab.cloud.stopInstance(lab.instance("swarm-manager1").id);
         const result = await lab.destroy({ title: "destroy, first manager stopped" });

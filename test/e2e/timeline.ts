@@ -51,6 +51,8 @@ export interface RunResult {
     deleted: DeleteRecord[];
     resources?: EngineResource[];
     operations?: Operation[];
+    /** The preview `pulumi up` runs first (a process of its own, dry run): how long, and its plan. */
+    preview?: { ok: boolean; wallMs: number; operations: Operation[]; error?: string };
     wallMs: number;
 }
 

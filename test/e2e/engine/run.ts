@@ -3,9 +3,17 @@
 // mocks that stand in for the AWS API only, and decides each resource's step from the saved state
 // (plan.ts); `destroy` works from the saved state alone. The result goes to E2E_RESULT.
 //
-// Env: E2E_MODE up|destroy, E2E_CONFIG (JSON lab config), E2E_RESULT (result file),
+// `up` first runs itself as `preview` in a process of its own, as the CLI previews before every
+// update: the program runs as a dry run (pulumi.runtime.isDryRun), each resource is planned against
+// the state, no provider is called, new outputs are unknown, and nothing is written; a failed
+// preview fails the up before any change (E2E_SKIP_PREVIEW=1: `pulumi up --skip-preview`).
+//
+// `refresh` drops the instances the cloud no longer has from the state.
+//
+// Env: E2E_MODE up|preview|refresh|destroy, E2E_CONFIG (JSON lab config), E2E_RESULT (result file),
 //      E2E_REPLACE (JSON list of URNs or resource names: `pulumi up --replace`),
 //      E2E_FAIL (JSON list of resource names whose Create fails, as a provider error would).
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -27,6 +35,8 @@ export const CHECKPOINT = path.join(engineDir, "checkpoint.json");
 fs.mkdirSync(engineDir, { recursive: true, mode: 0o700 });
 
 const started = Date.now();
+const mode = process.env.E2E_MODE ?? "up";
+const dryRun = mode === "preview";
 const ctx: ProviderContext = { cloud, engineDir, started, commands: [], instancesCreated: {} };
 const list = (env: string | undefined): string[] => (env ? (JSON.parse(env) as string[]) : []);
 const replaceTargets = list(process.env.E2E_REPLACE);
@@ -153,6 +163,7 @@ async function step(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string
         ...("reasons" in plan ? { reasons: plan.reasons } : {}),
         ...("changed" in plan ? { changed: plan.changed } : {}),
     });
+    if (dryRun) return previewStep(reg, old, inputs, plan.op);
     const createNew = async () => {
         if (injectedFailures.has(reg.name)) throw new Error(`${reg.name}: injected provider failure (E2E_FAIL)`);
         return create(ctx, reg.type, reg.urn, inputs);
@@ -197,6 +208,42 @@ async function step(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string
         throw err;
     }
 }
+
+/**
+ * Outputs a provider computes, unknown in a preview until the resource is created (or, for a
+ * command, re-run): what the program reads of each type.
+ */
+const COMPUTED: Record<string, string[]> = {
+    "aws:ec2/instance:Instance": ["arn", "privateIp", "publicIp", "privateDns", "publicDns", "instanceState", "primaryNetworkInterfaceId"],
+    "aws:ec2/eip:Eip": ["publicIp", "allocationId"],
+    "aws:ec2/keyPair:KeyPair": ["keyName", "keyPairId", "fingerprint"],
+    "aws:ec2/subnet:Subnet": ["arn"],
+    "aws:ec2/vpc:Vpc": ["arn"],
+    "aws:ec2/securityGroup:SecurityGroup": ["arn"],
+    "command:remote:Command": ["stdout", "stderr"],
+    "tls:index/privateKey:PrivateKey": ["privateKeyOpenssh", "publicKeyOpenssh", "privateKeyPem", "publicKeyPem"],
+    "time:index/static:Static": ["rfc3339", "unix"],
+    "pulumiverse:time/static:Static": ["rfc3339", "unix"],
+    "time:index/offset:Offset": ["rfc3339"],
+    "pulumiverse:time/offset:Offset": ["rfc3339"],
+};
+
+/** A preview's answer: the state for same, inputs over it for an update, unknowns for what is made anew. */
+function previewStep(
+    reg: Registration,
+    old: StateResource | undefined,
+    inputs: Record<string, unknown>,
+    op: string,
+): { id: string | undefined; state: Record<string, unknown> } {
+    const unknown = Object.fromEntries((COMPUTED[reg.type] ?? []).map((key) => [key, pulumi.runtime.unknownValue]));
+    if (op === "same") return { id: old!.id, state: old!.outputs };
+    if (reg.type === "pulumi:index:Stash")
+        return { id: old?.id, state: { input: inputs.input, output: op === "update" ? old!.outputs.output : inputs.input } };
+    if (op === "update") return { id: old!.id, state: { ...old!.outputs, ...inputs, ...(reg.type === COMMAND_TYPE ? unknown : {}) } };
+    return { id: undefined, state: { ...inputs, ...unknown } };
+}
+
+const COMMAND_TYPE = "command:remote:Command";
 
 function invoke(args: pulumi.runtime.MockCallArgs): Record<string, any> {
     if (args.token === "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings") {
@@ -270,10 +317,10 @@ async function failedAndQuiet(): Promise<void> {
 }
 
 async function up(result: RunResult): Promise<StateResource[]> {
-    const leftOver = await deleteAll(pendingDeletes, true);
+    const leftOver = dryRun ? pendingDeletes : await deleteAll(pendingDeletes, true);
     installRecordingMocks();
     captureRegistrations();
-    pulumi.runtime.setMocks({ newResource: step, call: invoke }, PROJECT, STACK, false);
+    pulumi.runtime.setMocks({ newResource: step, call: invoke }, PROJECT, STACK, dryRun);
     let stackOutputs: Record<string, unknown> | undefined;
     try {
         const run = await Promise.race([runLab(JSON.parse(process.env.E2E_CONFIG ?? "{}")), failedAndQuiet().then(() => undefined)]);
@@ -292,6 +339,7 @@ async function up(result: RunResult): Promise<StateResource[]> {
         fail((err as Error).message);
     }
     await settled();
+    if (dryRun) return previous;
     const registered = new Set(current.keys());
     let kept: StateResource[];
     if (failures.length === 0) {
@@ -320,6 +368,28 @@ async function up(result: RunResult): Promise<StateResource[]> {
     return [stack, ...current.values(), ...kept, ...leftOver];
 }
 
+/**
+ * `pulumi refresh`: each resource read back from its provider. An instance AWS no longer has (spot
+ * reclaim, expiry, deleted by hand: terminated) leaves the state, as the provider's Read returns
+ * nothing for it; everything else reads back as it is saved.
+ */
+function refresh(): StateResource[] {
+    cloud.refresh();
+    return previous.filter((r) => {
+        if (r.type !== INSTANCE_TYPE || !r.id || cloud.instance(r.id)) return true;
+        operations.push({
+            urn: r.urn,
+            name: resourceName(r.urn),
+            type: r.type,
+            op: "delete",
+            reasons: ["refresh: the instance is terminated"],
+        });
+        return false;
+    });
+}
+
+const INSTANCE_TYPE = "aws:ec2/instance:Instance";
+
 async function destroy(): Promise<StateResource[]> {
     const kept = await deleteAll(
         previous.filter((r) => r.type !== STACK_TYPE),
@@ -328,8 +398,30 @@ async function destroy(): Promise<StateResource[]> {
     return kept.length > 0 && previousStack ? [previousStack, ...kept] : kept;
 }
 
+/** `pulumi up`'s preview: this file again, as E2E_MODE=preview, in a process of its own. */
+async function preview(): Promise<NonNullable<RunResult["preview"]>> {
+    const file = path.join(engineDir, `preview-${process.pid}.json`);
+    const begun = Date.now();
+    const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [...process.execArgv, __filename], {
+            env: { ...process.env, E2E_MODE: "preview", E2E_RESULT: file },
+            stdio: ["ignore", "inherit", "inherit"],
+        });
+        child.on("error", () => resolve(null));
+        child.on("close", (c) => resolve(c));
+    });
+    const ran = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as RunResult) : undefined;
+    fs.rmSync(file, { force: true });
+    const ok = code === 0 && ran?.ok === true;
+    return {
+        ok,
+        wallMs: Date.now() - begun,
+        operations: ran?.operations ?? [],
+        ...(ok ? {} : { error: ran?.error ?? `the preview exited ${code} without a result` }),
+    };
+}
+
 async function main(): Promise<void> {
-    const mode = process.env.E2E_MODE ?? "up";
     const result: RunResult = {
         ok: true,
         mode,
@@ -342,11 +434,15 @@ async function main(): Promise<void> {
     };
     let state: StateResource[] = previous;
     try {
-        state = mode === "destroy" ? await destroy() : await up(result);
+        if (mode === "up" && !process.env.E2E_SKIP_PREVIEW) {
+            result.preview = await preview();
+            if (!result.preview.ok) fail(`preview: ${result.preview.error}`);
+        }
+        if (failures.length === 0) state = mode === "destroy" ? await destroy() : mode === "refresh" ? refresh() : await up(result);
     } catch (err) {
         fail(`engine: ${(err as Error).stack ?? (err as Error).message}`);
     }
-    writeCheckpoint(CHECKPOINT, state);
+    if (!dryRun) writeCheckpoint(CHECKPOINT, state);
     result.ok = failures.length === 0;
     if (!result.ok) result.error = failures.join("\n");
     result.wallMs = Date.now() - started;
