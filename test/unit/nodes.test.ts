@@ -91,6 +91,8 @@ describe("instances", () => {
 
 describe("the image a node boots, over the lab's life (each second run planned by the local engine's rules)", () => {
     const STASH = "pulumi:index:Stash";
+    const NODES = ["swarm-manager1", "swarm-worker1", "swarm-worker2"];
+    const imageStashes = (run: LabRun) => names(run, STASH).filter((n) => n.includes("-image-"));
     const AMI = { first: "ami-0aaaaaaaaaaaaaaa1", newer: "ami-0bbbbbbbbbbbbbbb2", arm: "ami-0ccccccccccccccc3" };
     /** DescribeImages' newest match: `newest` for x86_64, an arm64 image for arm64. */
     const newestImage = (newest: string) => (args: pulumi.runtime.MockCallArgs) => {
@@ -161,11 +163,7 @@ describe("the image a node boots, over the lab's life (each second run planned b
 
     it("moves one node to the newest image when its image stash is replaced", async () => {
         const { first, next } = await twoRuns({ newest: AMI.newer, replaced: ["swarm-worker1-image-debian-12-amd64"] });
-        expect(names(first, STASH).filter((n) => n.includes("-image-"))).toEqual([
-            "swarm-manager1-image-debian-12-amd64",
-            "swarm-worker1-image-debian-12-amd64",
-            "swarm-worker2-image-debian-12-amd64",
-        ]);
+        expect(imageStashes(first)).toEqual(NODES.map((n) => `${n}-image-debian-12-amd64`));
         expect(instanceSteps(first, next)).toEqual({
             "swarm-manager1": { op: "same", ami: AMI.first },
             "swarm-worker1": { op: "replace", ami: AMI.newer },
@@ -175,16 +173,8 @@ describe("the image a node boots, over the lab's life (each second run planned b
 
     it("gives every node an image of the new architecture when lab:instanceType moves to Graviton", async () => {
         const { first, next } = await twoRuns({ lab: { instanceType: "t4g.small" }, newest: AMI.newer });
-        expect(names(next, STASH).filter((n) => n.includes("-image-"))).toEqual([
-            "swarm-manager1-image-debian-12-arm64",
-            "swarm-worker1-image-debian-12-arm64",
-            "swarm-worker2-image-debian-12-arm64",
-        ]);
-        expect(instanceSteps(first, next)).toEqual({
-            "swarm-manager1": { op: "replace", ami: AMI.arm },
-            "swarm-worker1": { op: "replace", ami: AMI.arm },
-            "swarm-worker2": { op: "replace", ami: AMI.arm },
-        });
+        expect(imageStashes(next)).toEqual(NODES.map((n) => `${n}-image-debian-12-arm64`));
+        expect(instanceSteps(first, next)).toEqual(Object.fromEntries(NODES.map((n) => [n, { op: "replace", ami: AMI.arm }])));
     });
 });
 
