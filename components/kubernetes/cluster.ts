@@ -53,6 +53,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                 script: K8S_SCRIPTS.init,
                 env: {
                     NODE_NAME: first.name,
+                    INSTANCE_ID: first.instance.id,
                     ADVERTISE_ADDR: first.instance.privateIp,
                     CONTROL_PLANE_ENDPOINT,
                     API_HOST,
@@ -127,6 +128,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                     script: K8S_SCRIPTS.join,
                     env: {
                         NODE_NAME: node.name,
+                        INSTANCE_ID: node.instance.id,
                         ADVERTISE_ADDR: node.instance.privateIp,
                         API_ENDPOINT: join.endpoint,
                         API_HOST,

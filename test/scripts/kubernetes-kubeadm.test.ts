@@ -1,6 +1,6 @@
 // k8s-init.sh and k8s-join.sh run for real against k8s-tools, whose kubeadm writes its files phase
 // by phase and can stop at any phase: the states a real half-finished init or join leaves.
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
 import { CA_HASH, CERT_KEY, expectNoSecret, k8sBox, TOKEN } from "../support/kubernetes";
@@ -26,6 +26,7 @@ describe("k8s-init.sh", () => {
     const initEnv = (box: Sandbox) => ({
         ...nodeEnv(box),
         NODE_NAME: "k8s-cp1",
+        INSTANCE_ID: "i-0cp1",
         ADVERTISE_ADDR: "10.42.1.10",
         CONTROL_PLANE_ENDPOINT: "k8s-api:6443",
         CERT_SANS: "k8s-api,k8s-api-0123.elb.ap-northeast-2.amazonaws.com,192.0.2.10,192.0.2.11,192.0.2.12",
@@ -44,7 +45,10 @@ describe("k8s-init.sh", () => {
                 "--service-cidr 10.96.0.0/12 --kubernetes-version v1.36.2 --skip-token-print --skip-certificate-key-print --upload-certs",
         ]);
         expect(readFileSync(env.HOSTS_FILE, "utf8")).toBe(HOSTS + apiLine("10.42.1.10") + "\n");
-        expect(readFileSync(`${box.dir}/default-kubelet`, "utf8")).toBe("KUBELET_EXTRA_ARGS=--node-ip=10.42.1.10\n");
+        expect(readFileSync(`${box.dir}/default-kubelet`, "utf8")).toBe(
+            "KUBELET_EXTRA_ARGS=--node-ip=10.42.1.10 --node-labels=cluster-lab.dev/instance-id=i-0cp1\n",
+        );
+        expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-cp1`, "utf8")).toBe("i-0cp1 10.42.1.10 True\n");
         expectNoSecret(first.stdout + first.stderr);
         // kubeadm's default token went, found by its description; the secret half was never read.
         expect(calledWith(first.calls, "kubectl -n kube-system delete")).toEqual([
@@ -120,6 +124,7 @@ describe("k8s-join.sh", () => {
     const joinEnv = (box: Sandbox) => ({
         ...nodeEnv(box),
         NODE_NAME: "k8s-w1",
+        INSTANCE_ID: "i-0w1",
         ADVERTISE_ADDR: "10.42.1.13",
         API_ENDPOINT: "k8s-api:6443",
         API_ADDRESS: "10.42.1.250",
@@ -130,6 +135,7 @@ describe("k8s-join.sh", () => {
     const controlPlaneEnv = (box: Sandbox) => ({
         ...joinEnv(box),
         NODE_NAME: "k8s-cp2",
+        INSTANCE_ID: "i-0cp2",
         ADVERTISE_ADDR: "10.42.1.11",
         CONTROL_PLANE: "true",
         CERTIFICATE_KEY: CERT_KEY,
@@ -158,7 +164,10 @@ describe("k8s-join.sh", () => {
         });
         expect(readdirSync(`${box.dir}/run`)).toEqual([]);
         expect(readFileSync(env.HOSTS_FILE, "utf8")).toBe(HOSTS + apiLine("10.42.1.250") + "\n");
-        expect(readFileSync(`${box.dir}/default-kubelet`, "utf8")).toBe("KUBELET_EXTRA_ARGS=--node-ip=10.42.1.13\n");
+        expect(readFileSync(`${box.dir}/default-kubelet`, "utf8")).toBe(
+            "KUBELET_EXTRA_ARGS=--node-ip=10.42.1.13 --node-labels=cluster-lab.dev/instance-id=i-0w1\n",
+        );
+        expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1 10.42.1.13 True\n");
         expect(readFileSync(`${env.LAB_STATE_DIR}/kubeadm-join.done`, "utf8")).toBe(`${CA_HASH}\n`);
 
         const second = box.run(K8S_SCRIPTS.join, env);
@@ -171,7 +180,37 @@ describe("k8s-join.sh", () => {
         expect(kubeadmCalls(rebuilt.calls)).toEqual(["kubeadm reset -f", "kubeadm join"]);
     });
 
-    it("retries a control plane whose join stopped in its etcd step: removes its learner through the first control plane, resets, joins", () => {
+    it("retries a worker cut off after its kubelet registered: waits until that Node leaves Ready, as kubeadm join requires", () => {
+        const box = k8sBox();
+        withRunDir(box);
+        const env = joinEnv(box);
+        expect(box.run(K8S_SCRIPTS.join, env).code).toBe(0);
+        rmSync(`${env.LAB_STATE_DIR}/kubeadm-join.done`); // the step was cut off before it recorded the join
+        box.file("grace-reads", "3");
+        const retried = box.run(K8S_SCRIPTS.join, env);
+        expect(retried.code).toBe(0);
+        const reads = calledWith(
+            retried.calls,
+            `kubectl --kubeconfig ${box.kubernetesDir}/kubelet.conf --request-timeout=10s get node k8s-w1`,
+        );
+        expect(reads).toHaveLength(4);
+        expect(retried.calls.indexOf("systemctl stop kubelet")).toBeLessThan(retried.calls.indexOf(reads[0]));
+        expect(kubeadmCalls(retried.calls)).toEqual(["kubeadm reset -f", "kubeadm join"]);
+        expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1 10.42.1.13 True\n");
+
+        // A Node that stays Ready has another kubelet behind it: no reset, and what to do.
+        rmSync(`${env.LAB_STATE_DIR}/kubeadm-join.done`);
+        box.file("grace-reads", "1000");
+        const stuck = box.run(K8S_SCRIPTS.join, { ...env, STALE_NODE_TIMEOUT: "0" });
+        expect(stuck.code).not.toBe(0);
+        expect(stuck.stderr).toContain(
+            "cannot join k8s-w1: its Node stays Ready, so another machine runs a kubelet as k8s-w1. On k8s-cp1: kubectl get node k8s-w1 -o wide; " +
+                "delete that Node if it is not this instance (i-0w1), then pulumi up again",
+        );
+        expect(kubeadmCalls(stuck.calls)).toEqual([]);
+    });
+
+    it("retries a control plane whose join stopped in its etcd step: removes its learner, waits until its Node leaves Ready, resets, joins", () => {
         const box = k8sBox();
         withRunDir(box);
         box.file("members", "8e9e05c52164694d, started, k8s-cp1, https://10.42.1.10:2380, https://10.42.1.10:2379, false\n");
@@ -193,9 +232,18 @@ describe("k8s-join.sh", () => {
             "--endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/server.crt " +
             "--key=/etc/kubernetes/pki/etcd/server.key";
         const kubeconfig = /--kubeconfig (\S+)/.exec(retried.calls.find((c) => c.includes("member list")) ?? "")?.[1] ?? "(no member list)";
-        expect(retried.calls.filter((c) => /^(kubectl|kubeadm) /.test(c)).map((c) => c.split(" --config")[0])).toEqual([
+        // Its kubelet registered k8s-cp2 before the etcd step: kubeadm refuses the name while that
+        // Node is Ready, which it stays for a while once the kubelet stopped (two reads here).
+        const ownNode = `kubectl --kubeconfig ${box.kubernetesDir}/kubelet.conf --request-timeout=10s get node k8s-cp2`;
+        expect(
+            retried.calls.filter((c) => /^(kubectl|kubeadm|systemctl) /.test(c)).map((c) => c.split(/ --config| -o jsonpath/)[0]),
+        ).toEqual([
             `${etcdctl(kubeconfig)} member list`,
             `${etcdctl(kubeconfig)} member remove 5a1e000000000001`,
+            "systemctl stop kubelet",
+            ownNode,
+            ownNode,
+            ownNode,
             "kubeadm reset -f",
             "kubeadm join",
         ]);

@@ -9,10 +9,14 @@ import { CA_HASH, CERT_KEY, expectNoSecret, JOIN_LINE, k8sBox, TOKEN } from "../
 import { NODE_WAITS } from "../../components/timeouts";
 import { calledWith } from "../support/sandbox";
 
+/** Who joins as k8s-w1 and k8s-cp2: the instance and its private IP. */
+const W1 = { NODE_NAME: "k8s-w1", INSTANCE_ID: "i-0w1new", NODE_ADDR: "10.42.1.23" };
+const CP2 = { NODE_NAME: "k8s-cp2", INSTANCE_ID: "i-0cp2new", NODE_ADDR: "10.42.1.21", CONTROL_PLANE: "true", ETCD_POD: "etcd-k8s-cp1" };
+
 describe("k8s-join-command.sh", () => {
     it("prints a fresh token as JSON on stdout only, with a freshly uploaded key for a control plane", () => {
         const box = k8sBox();
-        const worker = box.run(K8S_SCRIPTS.joinCommand, { NODE_NAME: "k8s-w1" });
+        const worker = box.run(K8S_SCRIPTS.joinCommand, W1);
         expect(worker.code).toBe(0);
         expect(JSON.parse(worker.stdout)).toEqual({ endpoint: "k8s-api:6443", token: TOKEN, caCertHash: CA_HASH, certificateKey: "" });
         expect(calledWith(worker.calls, "kubeadm token create")).toEqual([
@@ -21,7 +25,7 @@ describe("k8s-join-command.sh", () => {
         expect(calledWith(worker.calls, "kubeadm init phase")).toEqual([]);
         expect(worker.stderr).toBe("");
 
-        const controlPlane = box.run(K8S_SCRIPTS.joinCommand, { NODE_NAME: "k8s-cp2", CONTROL_PLANE: "true" });
+        const controlPlane = box.run(K8S_SCRIPTS.joinCommand, CP2);
         expect(JSON.parse(controlPlane.stdout).certificateKey).toBe(CERT_KEY);
         expect(calledWith(controlPlane.calls, "kubeadm init phase")).toEqual(["kubeadm init phase upload-certs --upload-certs"]);
         expect(controlPlane.stderr).toBe("");
@@ -30,7 +34,7 @@ describe("k8s-join-command.sh", () => {
     it("fails without quoting kubeadm's output when it is not a join command", () => {
         const box = k8sBox();
         box.file("join-line", `kubeadm join k8s-api:6443 --token ${TOKEN}\n`);
-        const noHash = box.run(K8S_SCRIPTS.joinCommand, { NODE_NAME: "k8s-w1" });
+        const noHash = box.run(K8S_SCRIPTS.joinCommand, W1);
         expect(noHash.code).not.toBe(0);
         expect(noHash.stdout).toBe("");
         expect(noHash.stderr).toContain("did not print a join command of the form");
@@ -38,7 +42,7 @@ describe("k8s-join-command.sh", () => {
 
         box.file("join-line", JOIN_LINE);
         box.file("cert-key", "not-a-key");
-        const noKey = box.run(K8S_SCRIPTS.joinCommand, { NODE_NAME: "k8s-cp2", CONTROL_PLANE: "true" });
+        const noKey = box.run(K8S_SCRIPTS.joinCommand, CP2);
         expect(noKey.code).not.toBe(0);
         expect(noKey.stdout).toBe("");
         expect(noKey.stderr).toContain("did not end with a certificate key");
@@ -99,7 +103,8 @@ describe("k8s-cni.sh", () => {
 describe("k8s membership scripts", () => {
     it("k8s-node-ready.sh waits until the node is Ready, and lifts a control plane's taint when asked", () => {
         const box = k8sBox();
-        box.file("ready-after", "2");
+        box.file("nodes/k8s-cp2", "i-0cp2 10.42.1.11 True\n");
+        box.file("nodes/k8s-cp2.ready-after", "2");
         box.file("taints", "node-role.kubernetes.io/control-plane");
         const result = box.run(K8S_SCRIPTS.nodeReady, { NODE_NAME: "k8s-cp2", ALLOW_WORKLOADS: "true" });
         expect(result.code).toBe(0);
@@ -109,7 +114,8 @@ describe("k8s membership scripts", () => {
         ]);
         expect(result.stdout).toBe("node k8s-cp2 is Ready\n");
 
-        box.file("ready-after", "1000");
+        box.file("nodes/k8s-w1", "i-0w1 10.42.1.13 True\n");
+        box.file("nodes/k8s-w1.ready-after", "1000");
         const late = box.run(K8S_SCRIPTS.nodeReady, { NODE_NAME: "k8s-w1", NODE_READY_TIMEOUT: "0" });
         expect(late.code).not.toBe(0);
         expect(late.stderr).toContain("gave up after 0s waiting for node k8s-w1 to be Ready");
@@ -117,6 +123,8 @@ describe("k8s membership scripts", () => {
 
     it("k8s-remove-node.sh drains and deletes a worker, and removes a control plane's etcd member too", () => {
         const box = k8sBox();
+        box.file("nodes/k8s-w1", "i-0w1 10.42.1.13 True\n");
+        box.file("nodes/k8s-cp2", "i-0cp2 10.42.1.11 True\n");
         const worker = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1" });
         expect(worker.code).toBe(0);
         expect(worker.calls.filter((c) => !c.includes("--ignore-not-found"))).toEqual([
@@ -144,13 +152,13 @@ describe("k8s membership scripts", () => {
 
     it("k8s-remove-node.sh goes on when a drain fails, and does nothing for a node that is gone or an API that is down", () => {
         const box = k8sBox();
+        box.file("nodes/k8s-w1", "i-0w1 10.42.1.13 True\n");
         box.file("exit-kubectl-drain", "1");
         const stuck = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1", DRAIN_TIMEOUT: "5" });
         expect(stuck.code).toBe(0);
         expect(stuck.stderr).toContain("drain of k8s-w1 failed or took more than 5s; removing it anyway");
         expect(calledWith(stuck.calls, "kubectl delete node")).toEqual(["kubectl delete node k8s-w1"]);
 
-        box.file("node-absent", "");
         const gone = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1" });
         expect(gone.code).toBe(0);
         expect(gone.stdout).toContain("node k8s-w1 is not in the cluster");

@@ -136,6 +136,7 @@ describe("kubeadm steps", () => {
         const cp1 = single.byName("k8s-cp1").state;
         const cp1Address = single.byName("k8s-cp1-address").state.publicIp;
         expect(exported(init, "NODE_NAME")).toBe("k8s-cp1");
+        expect(exported(init, "INSTANCE_ID")).toBe(single.byName("k8s-cp1-address").inputs.instance);
         expect(exported(init, "ADVERTISE_ADDR")).toBe(cp1.privateIp);
         expect(exported(init, "CONTROL_PLANE_ENDPOINT")).toBe("k8s-api:6443");
         expect(exported(init, "API_HOST")).toBe("k8s-api");
@@ -179,6 +180,9 @@ describe("kubeadm steps", () => {
             expect(joinCommand.inputs.connection.host).toBe(run.byName("k8s-cp1-address").state.publicIp);
             expect(joinCommand.inputs.logging).toBe("stderr");
             expect(exported(String(joinCommand.inputs.stdin), "CONTROL_PLANE")).toBe(String(controlPlane));
+            // The Node names its instance.
+            const instanceId = run.byName(`${node}-join`).inputs.triggers[1];
+            expect(instanceId).toMatch(/^i-\d+$/);
             const printed = JSON.parse(joinCommand.state.stdout);
 
             const join = run.byName(`${node}-join`);
@@ -189,6 +193,7 @@ describe("kubeadm steps", () => {
             expect(exported(script, "API_ENDPOINT")).toBe("k8s-api:6443");
             expect(exported(script, "API_HOST")).toBe("k8s-api");
             expect(exported(script, "ADVERTISE_ADDR")).toBe(run.byName(node).state.privateIp);
+            expect(exported(script, "INSTANCE_ID")).toBe(instanceId);
             expect(exported(script, "CONTROL_PLANE")).toBe(String(controlPlane));
             expect(exported(script, "CERTIFICATE_KEY")).toBe(controlPlane ? printed.certificateKey : undefined);
             expect(exported(script, "ETCD_POD")).toBe(controlPlane ? "etcd-k8s-cp1" : undefined);

@@ -8,6 +8,7 @@
 # and kubectl in files only root can read, never as process arguments, stdout or stderr.
 set -euo pipefail
 : "${NODE_NAME:?node name of this node}"
+: "${INSTANCE_ID:?the instance this node is}"
 : "${ADVERTISE_ADDR:?private IP of this node}"
 : "${API_ENDPOINT:?host:port of the control plane endpoint}"
 : "${API_HOST:?host name of the endpoint}"
@@ -24,6 +25,7 @@ set -euo pipefail
 : "${HOSTS_FILE:=/etc/hosts}"
 : "${LAB_STATE_DIR:=/var/lib/cluster-lab}"
 : "${RUN_DIR:=/run}"
+: "${STALE_NODE_TIMEOUT:=120}" # node-monitor-grace-period (40-50 s) and the node controller's period, with room
 done_marker="$LAB_STATE_DIR/kubeadm-join.done"
 
 joined() { [ -f "$KUBERNETES_DIR/kubelet.conf" ] && [ "$(cat "$done_marker" 2>/dev/null)" = "$CA_CERT_HASH" ]; }
@@ -41,6 +43,7 @@ check_inputs() {
   [[ $API_ENDPOINT =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] || bad+=(API_ENDPOINT)
   [[ $NODE_NAME =~ ^[a-z0-9-]+$ ]] || bad+=(NODE_NAME)
   [[ $ADVERTISE_ADDR =~ ^[0-9.]+$ ]] || bad+=(ADVERTISE_ADDR)
+  [[ $INSTANCE_ID =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || bad+=(INSTANCE_ID)
   if [ "$CONTROL_PLANE" = true ]; then
     [[ $CERTIFICATE_KEY =~ ^[0-9a-f]{64}$ ]] || bad+=(CERTIFICATE_KEY)
     [ -n "$ADMIN_KUBECONFIG" ] || bad+=(ADMIN_KUBECONFIG)
@@ -81,6 +84,24 @@ remove_stale_member() {
   done
 }
 
+# kubeadm join refuses a name whose Node is Ready, and the Node an earlier attempt's kubelet
+# registered stays Ready for node-monitor-grace-period after that kubelet stops. Read with that
+# kubelet's own credentials, before kubeadm reset removes them.
+node_ready() {
+  [ "$(kubectl --kubeconfig "$KUBERNETES_DIR/kubelet.conf" --request-timeout=10s get node "$NODE_NAME" \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+node_not_ready() { ! node_ready; }
+await_own_node_not_ready() {
+  [ -f "$KUBERNETES_DIR/kubelet.conf" ] || return 0
+  systemctl stop kubelet
+  if ! wait_until "$STALE_NODE_TIMEOUT" "the Node $NODE_NAME to leave Ready once its kubelet stopped" node_not_ready; then
+    echo "cannot join $NODE_NAME: its Node stays Ready, so another machine runs a kubelet as $NODE_NAME. On k8s-cp1:" \
+      "kubectl get node $NODE_NAME -o wide; delete that Node if it is not this instance ($INSTANCE_ID), then pulumi up again" >&2
+    exit 1
+  fi
+}
+
 if joined; then
   echo "$NODE_NAME is already joined: kubeadm join completed here ($done_marker)" >&2
 else
@@ -93,11 +114,12 @@ else
   if [ "$CONTROL_PLANE" = true ]; then remove_stale_member; fi
   if leftovers; then
     echo "removing what an unfinished kubeadm join left behind" >&2
+    await_own_node_not_ready
     kubeadm reset -f >&2
     if [ -d "$ETCD_DATA_DIR" ]; then find "$ETCD_DATA_DIR" -mindepth 1 -delete; fi
   fi
   mkdir -p "$(dirname "$KUBELET_DEFAULTS")"
-  echo "KUBELET_EXTRA_ARGS=--node-ip=$ADVERTISE_ADDR" >"$KUBELET_DEFAULTS"
+  echo "KUBELET_EXTRA_ARGS=--node-ip=$ADVERTISE_ADDR --node-labels=cluster-lab.dev/instance-id=$INSTANCE_ID" >"$KUBELET_DEFAULTS"
   write_join_config >"$work/join.json"
   kubeadm join --config "$work/join.json" >&2
   mkdir -p "$LAB_STATE_DIR"
