@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LabNode } from "../nodes";
-import { nodeCommand } from "../remote";
+import { nodeCommand, ScriptEnv } from "../remote";
 import { waits } from "../timeouts";
 import { CNIS } from "./cni";
 import { KubernetesConfig, SERVICE_CIDR } from "./config";
@@ -20,7 +20,9 @@ export interface KubeadmClusterArgs {
 /**
  * The kubeadm cluster: init and the CNI on the first control plane; then every other node gets a
  * fresh join command from it and joins. Workers join at the same time; control planes one after
- * the other, since etcd admits one new (learner) member at a time. Each joined node has a
+ * the other, since etcd admits one new (learner) member at a time. The join command first hands
+ * the node's name over from another instance of it (Pulumi creates a replacement, same name, before
+ * it deletes the old one: k8s-join-command.sh). Each joined node has a
  * membership command on the first control plane that waits until it is Ready and whose delete hook
  * drains and removes it there (an unreachable node must not block `pulumi destroy`).
  */
@@ -102,12 +104,15 @@ export class KubeadmCluster extends pulumi.ComponentResource {
         let previousControlPlane: command.remote.Command | undefined;
         for (const node of others) {
             const controlPlane = node.role === "manager";
+            // Which instance is this node: a successor takes the name over from its predecessor.
+            const identity = { NODE_NAME: node.name, INSTANCE_ID: node.instance.id, NODE_ADDR: node.instance.privateIp };
+            const etcdPod: ScriptEnv = controlPlane ? { ETCD_POD: `etcd-${first.name}` } : {};
             const joinCommand = nodeCommand(
                 `${node.name}-join-command`,
                 {
                     ...onFirst(`join-command-for-${node.name}`),
                     script: K8S_SCRIPTS.joinCommand,
-                    env: { NODE_NAME: node.name, CONTROL_PLANE: String(controlPlane) },
+                    env: { ...identity, CONTROL_PLANE: String(controlPlane), ...etcdPod, ...waits("DRAIN_TIMEOUT") },
                     secretStdout: true,
                     replaceOn: [node.instance.id],
                 },
@@ -136,9 +141,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                         JOIN_TOKEN: join.token,
                         CA_CERT_HASH: join.caCertHash,
                         CONTROL_PLANE: String(controlPlane),
-                        ...(controlPlane
-                            ? { CERTIFICATE_KEY: join.certificateKey, ADMIN_KUBECONFIG: adminKubeconfig, ETCD_POD: `etcd-${first.name}` }
-                            : {}),
+                        ...(controlPlane ? { CERTIFICATE_KEY: join.certificateKey, ADMIN_KUBECONFIG: adminKubeconfig, ...etcdPod } : {}),
                     },
                     replaceOn: [node.instance.id],
                 },

@@ -299,4 +299,75 @@ describe("k8s-join.sh", () => {
         expectNoSecret(badToken.stderr);
         expect(calledWith([...noKey.calls, ...badToken.calls], "kubeadm")).toEqual([]);
     });
+
+    describe("a replaced node: Pulumi creates the successor, same name, before it deletes the old instance", () => {
+        const handOver = (box: Sandbox, env: Record<string, string>) =>
+            box.run(K8S_SCRIPTS.joinCommand, {
+                NODE_NAME: env.NODE_NAME,
+                INSTANCE_ID: env.INSTANCE_ID,
+                NODE_ADDR: env.ADVERTISE_ADDR,
+                CONTROL_PLANE: env.CONTROL_PLANE ?? "false",
+                ETCD_POD: env.ETCD_POD ?? "",
+            });
+
+        it("a worker joins once its join command handed the name over: kubeadm refuses it while the old Node is Ready", () => {
+            const box = k8sBox();
+            withRunDir(box);
+            box.file("nodes/k8s-w1", "i-0w1old 10.42.1.13 True\n");
+            const successor = { ...joinEnv(box), INSTANCE_ID: "i-0w1new", ADVERTISE_ADDR: "10.42.1.23" };
+            const refused = box.run(K8S_SCRIPTS.join, successor);
+            expect(refused.code).not.toBe(0);
+            expect(refused.stderr).toContain(
+                'a Node with name "k8s-w1" and status "Ready" already exists in the cluster. You must delete the existing Node',
+            );
+            expect(refused.stderr).toContain("pulumi up --replace <urn of k8s-w1-join-command> hands the name over to this one (i-0w1new)");
+
+            const command = handOver(box, successor);
+            expect(command.code).toBe(0);
+            expect(command.stderr).toContain("handing k8s-w1 over to i-0w1new: draining and deleting the Node of i-0w1old at 10.42.1.13");
+            expect(box.run(K8S_SCRIPTS.join, successor).code).toBe(0);
+            expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1new 10.42.1.23 True\n");
+        });
+
+        it("a NotReady predecessor's Node is handed over too: the new kubelet would take it over with the old instance's label", () => {
+            const box = k8sBox();
+            withRunDir(box);
+            box.file("nodes/k8s-w1", "i-0w1old 10.42.1.13 False\n");
+            const successor = { ...joinEnv(box), INSTANCE_ID: "i-0w1new", ADVERTISE_ADDR: "10.42.1.23" };
+            expect(box.run(K8S_SCRIPTS.join, successor).code).toBe(0);
+            expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1old 10.42.1.23 True\n");
+
+            box.file("nodes/k8s-w1", "i-0w1old 10.42.1.13 False\n");
+            rmSync(`${successor.LAB_STATE_DIR}/kubeadm-join.done`);
+            expect(handOver(box, successor).code).toBe(0);
+            expect(box.run(K8S_SCRIPTS.join, successor).code).toBe(0);
+            expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1new 10.42.1.23 True\n");
+        });
+
+        it("a control plane's join command removes only its predecessor's etcd member, by peer URL, then it joins", () => {
+            const box = k8sBox();
+            withRunDir(box);
+            box.file("nodes/k8s-cp2", "i-0cp2old 10.42.1.11 True\n");
+            box.file("nodes/k8s-cp3", "i-0cp3 10.42.1.12 True\n");
+            box.file(
+                "members",
+                "8e9e05c52164694d, started, k8s-cp1, https://10.42.1.10:2380, https://10.42.1.10:2379, false\n" +
+                    "2f0d5e6b1a3c4d7e, started, k8s-cp2, https://10.42.1.11:2380, https://10.42.1.11:2379, false\n" +
+                    "77aa5e6b1a3c4d7e, started, k8s-cp3, https://10.42.1.12:2380, https://10.42.1.12:2379, false\n",
+            );
+            const successor = { ...controlPlaneEnv(box), INSTANCE_ID: "i-0cp2new", ADVERTISE_ADDR: "10.42.1.21" };
+            expect(handOver(box, successor).code).toBe(0);
+            const joined = box.run(K8S_SCRIPTS.join, successor);
+            expect(joined.code).toBe(0);
+            expect(calledWith(joined.calls, "kubectl").filter((c) => c.includes("member remove"))).toEqual([]);
+            expect(
+                readFileSync(`${box.dir}/stub-files/members`, "utf8")
+                    .split("\n")
+                    .filter(Boolean)
+                    .map((l) => l.split(", ").slice(2, 4).join(" ")),
+            ).toEqual(["k8s-cp1 https://10.42.1.10:2380", "k8s-cp3 https://10.42.1.12:2380", " https://10.42.1.21:2380"]);
+            expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-cp2`, "utf8")).toBe("i-0cp2new 10.42.1.21 True\n");
+            expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-cp3`, "utf8")).toBe("i-0cp3 10.42.1.12 True\n");
+        });
+    });
 });

@@ -1,7 +1,7 @@
 // The kubeadm node scripts around init and join (join commands, the CNI, memberships, the
 // kubeconfig), rendered and run as remote.ts sends them, with k8s-tools standing in for kubeadm,
 // kubectl, curl, ... Init, join and the first-boot install have test files of their own.
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { CNIS } from "../../components/kubernetes/cni";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
@@ -46,6 +46,71 @@ describe("k8s-join-command.sh", () => {
         expect(noKey.code).not.toBe(0);
         expect(noKey.stdout).toBe("");
         expect(noKey.stderr).toContain("did not end with a certificate key");
+    });
+});
+
+describe("k8s-join-command.sh hands a node's name over to its successor", () => {
+    it("leaves the Node of this very instance, and a Node joined before the label existed at this address", () => {
+        const box = k8sBox();
+        box.file("nodes/k8s-w1", "i-0w1new 10.42.1.23 True\n");
+        box.file("nodes/k8s-w2", "- 10.42.1.24 True\n");
+        for (const env of [W1, { NODE_NAME: "k8s-w2", INSTANCE_ID: "i-0w2", NODE_ADDR: "10.42.1.24" }]) {
+            const run = box.run(K8S_SCRIPTS.joinCommand, env);
+            expect(run.code).toBe(0);
+            expect(calledWith(run.calls, "kubectl get node")).toEqual([
+                `kubectl get node ${env.NODE_NAME} --ignore-not-found -o jsonpath=` +
+                    '{.metadata.labels.cluster-lab\\.dev/instance-id}{"|"}{.status.addresses[?(@.type=="InternalIP")].address}',
+            ]);
+            expect(run.calls.filter((c) => /^kubectl (drain|delete)/.test(c))).toEqual([]);
+            expect(run.stderr).toBe("");
+        }
+        // Without the label, another address is another instance.
+        const other = box.run(K8S_SCRIPTS.joinCommand, { NODE_NAME: "k8s-w2", INSTANCE_ID: "i-0w2", NODE_ADDR: "10.42.1.34" });
+        expect(calledWith(other.calls, "kubectl delete")).toEqual(["kubectl delete node k8s-w2"]);
+        expect(other.stderr).toContain("handing k8s-w2 over to i-0w2: draining and deleting the Node of the instance at 10.42.1.24");
+    });
+
+    it("drains and deletes a predecessor's Node, Ready or not, even when the drain fails, with nothing but the JSON on stdout", () => {
+        const box = k8sBox();
+        box.file("nodes/k8s-w1", "i-0w1old 10.42.1.13 False\n");
+        box.file("exit-kubectl-drain", "1");
+        const run = box.run(K8S_SCRIPTS.joinCommand, { ...W1, DRAIN_TIMEOUT: "5" });
+        expect(run.code).toBe(0);
+        expect(run.calls.filter((c) => /^kubectl (drain|delete)/.test(c))).toEqual([
+            "kubectl drain k8s-w1 --ignore-daemonsets --delete-emptydir-data --force --timeout=5s",
+            "kubectl delete node k8s-w1",
+        ]);
+        expect(run.stderr).toContain("drain of k8s-w1 failed or took more than 5s; deleting it anyway");
+        expect(JSON.parse(run.stdout).token).toBe(TOKEN);
+        expect(existsSync(`${box.dir}/stub-files/nodes/k8s-w1`)).toBe(false);
+    });
+
+    it("removes a control plane predecessor's etcd member by the peer URL of its Node's address, and no other", () => {
+        const box = k8sBox();
+        box.file("nodes/k8s-cp2", "i-0cp2old 10.42.1.11 True\n");
+        const members =
+            "8e9e05c52164694d, started, k8s-cp1, https://10.42.1.10:2380, https://10.42.1.10:2379, false\n" +
+            "2f0d5e6b1a3c4d7e, started, k8s-cp2, https://10.42.1.11:2380, https://10.42.1.11:2379, false\n" +
+            "77aa5e6b1a3c4d7e, started, k8s-cp3, https://10.42.1.12:2380, https://10.42.1.12:2379, false\n";
+        box.file("members", members);
+        const run = box.run(K8S_SCRIPTS.joinCommand, CP2);
+        expect(run.code).toBe(0);
+        expect(run.calls.filter((c) => c.includes("member remove")).map((c) => c.split(" ").pop())).toEqual(["2f0d5e6b1a3c4d7e"]);
+        expect(readFileSync(`${box.dir}/stub-files/members`, "utf8")).toBe(members.replace(/^2f0d.*\n/m, ""));
+        expect(run.stderr).toContain("removing etcd member 2f0d5e6b1a3c4d7e (k8s-cp2 at 10.42.1.11)");
+        expect(JSON.parse(run.stdout).certificateKey).toBe(CERT_KEY);
+    });
+
+    it("fails, saying what to do, when the API does not answer", () => {
+        const box = k8sBox();
+        box.file("api-down", "");
+        const run = box.run(K8S_SCRIPTS.joinCommand, W1);
+        expect(run.code).not.toBe(0);
+        expect(run.stdout).toBe("");
+        expect(run.stderr).toContain(
+            "cannot read Node k8s-w1 from the API here: check kubectl get nodes on this control plane, then pulumi up again",
+        );
+        expect(calledWith(run.calls, "kubeadm")).toEqual([]);
     });
 });
 

@@ -6,6 +6,7 @@ import { CNIS } from "../../components/kubernetes/cni";
 import { parseJoinCommand, publicKubeconfig } from "../../components/kubernetes/kubeconfig";
 import { readScript, shellQuote } from "../../components/remote";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
+import { NODE_WAITS } from "../../components/timeouts";
 import { cloudConfigOf, COMMAND, exported, INSTANCE, isSecretValue, names, runLab, SECURITY_GROUP, stdinOf } from "../harness";
 
 const K8S = { orchestrator: "kubernetes" };
@@ -179,10 +180,16 @@ describe("kubeadm steps", () => {
             expect(joinCommand.inputs.create).toContain(`LAB_NODE=k8s-cp1 LAB_STEP=join-command-for-${node}`);
             expect(joinCommand.inputs.connection.host).toBe(run.byName("k8s-cp1-address").state.publicIp);
             expect(joinCommand.inputs.logging).toBe("stderr");
-            expect(exported(String(joinCommand.inputs.stdin), "CONTROL_PLANE")).toBe(String(controlPlane));
-            // The Node names its instance.
+            // Who joins: the join command hands the name over from another instance of it.
             const instanceId = run.byName(`${node}-join`).inputs.triggers[1];
             expect(instanceId).toMatch(/^i-\d+$/);
+            const commandScript = String(joinCommand.inputs.stdin);
+            expect(exported(commandScript, "NODE_NAME")).toBe(node);
+            expect(exported(commandScript, "INSTANCE_ID")).toBe(instanceId);
+            expect(exported(commandScript, "NODE_ADDR")).toBe(run.byName(node).state.privateIp);
+            expect(exported(commandScript, "CONTROL_PLANE")).toBe(String(controlPlane));
+            expect(exported(commandScript, "ETCD_POD")).toBe(controlPlane ? "etcd-k8s-cp1" : undefined);
+            expect(exported(commandScript, "DRAIN_TIMEOUT")).toBe(String(NODE_WAITS.DRAIN_TIMEOUT));
             const printed = JSON.parse(joinCommand.state.stdout);
 
             const join = run.byName(`${node}-join`);

@@ -121,7 +121,11 @@ else
   mkdir -p "$(dirname "$KUBELET_DEFAULTS")"
   echo "KUBELET_EXTRA_ARGS=--node-ip=$ADVERTISE_ADDR --node-labels=cluster-lab.dev/instance-id=$INSTANCE_ID" >"$KUBELET_DEFAULTS"
   write_join_config >"$work/join.json"
-  kubeadm join --config "$work/join.json" >&2
+  if ! kubeadm join --config "$work/join.json" >&2; then
+    echo "kubeadm join of $NODE_NAME failed (above). If it names a Ready Node $NODE_NAME, another instance runs as" \
+      "$NODE_NAME: pulumi up --replace <urn of $NODE_NAME-join-command> hands the name over to this one ($INSTANCE_ID)" >&2
+    exit 1
+  fi
   mkdir -p "$LAB_STATE_DIR"
   echo "$CA_CERT_HASH" >"$done_marker"
 fi
