@@ -157,8 +157,9 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                     env: { NODE_NAME: node.name, ALLOW_WORKLOADS: controlPlane ? allowWorkloads : "false", ...waits("NODE_READY_TIMEOUT") },
                     onDelete: {
                         script: K8S_SCRIPTS.removeNode,
+                        // The old instance's id and address when the node was replaced: it leaves the successor alone.
                         env: {
-                            NODE_NAME: node.name,
+                            ...identity,
                             CONTROL_PLANE: String(controlPlane),
                             ETCD_POD: `etcd-${first.name}`,
                             ...waits("DRAIN_TIMEOUT"),

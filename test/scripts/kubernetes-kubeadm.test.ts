@@ -309,8 +309,9 @@ describe("k8s-join.sh", () => {
                 CONTROL_PLANE: env.CONTROL_PLANE ?? "false",
                 ETCD_POD: env.ETCD_POD ?? "",
             });
+        const oldHook = { ETCD_POD: "etcd-k8s-cp1", DRAIN_TIMEOUT: "5" };
 
-        it("a worker joins once its join command handed the name over: kubeadm refuses it while the old Node is Ready", () => {
+        it("a worker joins once its join command handed the name over (kubeadm refuses it while the old Node is Ready); the old hook leaves it", () => {
             const box = k8sBox();
             withRunDir(box);
             box.file("nodes/k8s-w1", "i-0w1old 10.42.1.13 True\n");
@@ -326,6 +327,17 @@ describe("k8s-join.sh", () => {
             expect(command.code).toBe(0);
             expect(command.stderr).toContain("handing k8s-w1 over to i-0w1new: draining and deleting the Node of i-0w1old at 10.42.1.13");
             expect(box.run(K8S_SCRIPTS.join, successor).code).toBe(0);
+            expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1new 10.42.1.23 True\n");
+
+            // At the end of the run the old membership goes: its hook has the old instance's inputs.
+            const hook = box.run(K8S_SCRIPTS.removeNode, {
+                ...oldHook,
+                NODE_NAME: "k8s-w1",
+                INSTANCE_ID: "i-0w1old",
+                NODE_ADDR: "10.42.1.13",
+            });
+            expect(hook.code).toBe(0);
+            expect(hook.calls.filter((c) => /^kubectl (drain|delete)/.test(c))).toEqual([]);
             expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1new 10.42.1.23 True\n");
         });
 
@@ -344,7 +356,7 @@ describe("k8s-join.sh", () => {
             expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-w1`, "utf8")).toBe("i-0w1new 10.42.1.23 True\n");
         });
 
-        it("a control plane's join command removes only its predecessor's etcd member, by peer URL, then it joins", () => {
+        it("a control plane's join command removes only its predecessor's etcd member, by peer URL, then it joins; the old hook leaves it", () => {
             const box = k8sBox();
             withRunDir(box);
             box.file("nodes/k8s-cp2", "i-0cp2old 10.42.1.11 True\n");
@@ -368,6 +380,18 @@ describe("k8s-join.sh", () => {
             ).toEqual(["k8s-cp1 https://10.42.1.10:2380", "k8s-cp3 https://10.42.1.12:2380", " https://10.42.1.21:2380"]);
             expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-cp2`, "utf8")).toBe("i-0cp2new 10.42.1.21 True\n");
             expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-cp3`, "utf8")).toBe("i-0cp3 10.42.1.12 True\n");
+
+            const members = readFileSync(`${box.dir}/stub-files/members`, "utf8");
+            const hook = box.run(K8S_SCRIPTS.removeNode, {
+                ...oldHook,
+                NODE_NAME: "k8s-cp2",
+                INSTANCE_ID: "i-0cp2old",
+                NODE_ADDR: "10.42.1.11",
+                CONTROL_PLANE: "true",
+            });
+            expect(hook.code).toBe(0);
+            expect(readFileSync(`${box.dir}/stub-files/members`, "utf8")).toBe(members);
+            expect(readFileSync(`${box.dir}/stub-files/nodes/k8s-cp2`, "utf8")).toBe("i-0cp2new 10.42.1.21 True\n");
         });
     });
 });

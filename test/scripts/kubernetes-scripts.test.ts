@@ -9,9 +9,11 @@ import { CA_HASH, CERT_KEY, expectNoSecret, JOIN_LINE, k8sBox, TOKEN } from "../
 import { NODE_WAITS } from "../../components/timeouts";
 import { calledWith } from "../support/sandbox";
 
-/** Who joins as k8s-w1 and k8s-cp2: the instance and its private IP. */
+/** Who joins as k8s-w1 and k8s-cp2 (the instance and its private IP), and whom they replace. */
 const W1 = { NODE_NAME: "k8s-w1", INSTANCE_ID: "i-0w1new", NODE_ADDR: "10.42.1.23" };
 const CP2 = { NODE_NAME: "k8s-cp2", INSTANCE_ID: "i-0cp2new", NODE_ADDR: "10.42.1.21", CONTROL_PLANE: "true", ETCD_POD: "etcd-k8s-cp1" };
+const OLD_W1 = { NODE_NAME: "k8s-w1", INSTANCE_ID: "i-0w1old", NODE_ADDR: "10.42.1.13" };
+const OLD_CP2 = { NODE_NAME: "k8s-cp2", INSTANCE_ID: "i-0cp2old", NODE_ADDR: "10.42.1.11" };
 
 describe("k8s-join-command.sh", () => {
     it("prints a fresh token as JSON on stdout only, with a freshly uploaded key for a control plane", () => {
@@ -188,9 +190,9 @@ describe("k8s membership scripts", () => {
 
     it("k8s-remove-node.sh drains and deletes a worker, and removes a control plane's etcd member too", () => {
         const box = k8sBox();
-        box.file("nodes/k8s-w1", "i-0w1 10.42.1.13 True\n");
-        box.file("nodes/k8s-cp2", "i-0cp2 10.42.1.11 True\n");
-        const worker = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1" });
+        box.file("nodes/k8s-w1", "i-0w1old 10.42.1.13 True\n");
+        box.file("nodes/k8s-cp2", "i-0cp2old 10.42.1.11 True\n");
+        const worker = box.run(K8S_SCRIPTS.removeNode, { ...OLD_W1, ETCD_POD: "etcd-k8s-cp1" });
         expect(worker.code).toBe(0);
         expect(worker.calls.filter((c) => !c.includes("--ignore-not-found"))).toEqual([
             `kubectl drain k8s-w1 --ignore-daemonsets --delete-emptydir-data --force --timeout=${NODE_WAITS.DRAIN_TIMEOUT}s`,
@@ -202,7 +204,7 @@ describe("k8s membership scripts", () => {
             "8e9e05c52164694d, started, k8s-cp1, https://10.42.1.10:2380, https://10.42.1.10:2379, false\n" +
                 "2f0d5e6b1a3c4d7e, started, k8s-cp2, https://10.42.1.11:2380, https://10.42.1.11:2379, false\n",
         );
-        const controlPlane = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-cp2", CONTROL_PLANE: "true", ETCD_POD: "etcd-k8s-cp1" });
+        const controlPlane = box.run(K8S_SCRIPTS.removeNode, { ...OLD_CP2, CONTROL_PLANE: "true", ETCD_POD: "etcd-k8s-cp1" });
         expect(controlPlane.code).toBe(0);
         const etcdctl =
             "kubectl -n kube-system exec etcd-k8s-cp1 -- etcdctl --endpoints=https://127.0.0.1:2379 " +
@@ -217,23 +219,60 @@ describe("k8s membership scripts", () => {
 
     it("k8s-remove-node.sh goes on when a drain fails, and does nothing for a node that is gone or an API that is down", () => {
         const box = k8sBox();
-        box.file("nodes/k8s-w1", "i-0w1 10.42.1.13 True\n");
+        box.file("nodes/k8s-w1", "i-0w1old 10.42.1.13 True\n");
         box.file("exit-kubectl-drain", "1");
-        const stuck = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1", DRAIN_TIMEOUT: "5" });
+        const stuck = box.run(K8S_SCRIPTS.removeNode, { ...OLD_W1, ETCD_POD: "etcd-k8s-cp1", DRAIN_TIMEOUT: "5" });
         expect(stuck.code).toBe(0);
         expect(stuck.stderr).toContain("drain of k8s-w1 failed or took more than 5s; removing it anyway");
         expect(calledWith(stuck.calls, "kubectl delete node")).toEqual(["kubectl delete node k8s-w1"]);
 
-        const gone = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1" });
+        const gone = box.run(K8S_SCRIPTS.removeNode, { ...OLD_W1, ETCD_POD: "etcd-k8s-cp1" });
         expect(gone.code).toBe(0);
         expect(gone.stdout).toContain("node k8s-w1 is not in the cluster");
         expect(calledWith(gone.calls, "kubectl drain")).toEqual([]);
 
         box.file("api-down", "");
-        const down = box.run(K8S_SCRIPTS.removeNode, { NODE_NAME: "k8s-w1", ETCD_POD: "etcd-k8s-cp1" });
+        const down = box.run(K8S_SCRIPTS.removeNode, { ...OLD_W1, ETCD_POD: "etcd-k8s-cp1" });
         expect(down.code).toBe(0);
         expect(down.stderr).toContain("the API server does not answer");
         expect(calledWith(down.calls, "kubectl delete")).toEqual([]);
+    });
+
+    it("k8s-remove-node.sh of a replaced node leaves its successor's Node and etcd member alone", () => {
+        const box = k8sBox();
+        box.file("nodes/k8s-w1", "i-0w1new 10.42.1.23 True\n");
+        box.file("nodes/k8s-cp2", "i-0cp2new 10.42.1.21 True\n");
+        box.file("nodes/k8s-w2", "- 10.42.1.24 True\n"); // joined before the label: told by its address
+        const members =
+            "8e9e05c52164694d, started, k8s-cp1, https://10.42.1.10:2380, https://10.42.1.10:2379, false\n" +
+            "3c0ffee000000002, started, k8s-cp2, https://10.42.1.21:2380, https://10.42.1.21:2379, false\n";
+        box.file("members", members);
+        for (const env of [
+            OLD_W1,
+            { ...OLD_CP2, CONTROL_PLANE: "true" },
+            { NODE_NAME: "k8s-w2", INSTANCE_ID: "i-0w2", NODE_ADDR: "10.42.1.14" },
+        ]) {
+            const run = box.run(K8S_SCRIPTS.removeNode, { ...env, ETCD_POD: "etcd-k8s-cp1" });
+            expect(run.code).toBe(0);
+            expect(run.calls.filter((c) => !c.includes("--ignore-not-found"))).toEqual([]);
+            expect(run.stdout).toMatch(
+                new RegExp(`^node ${env.NODE_NAME} is now .* at .*, which replaced ${env.INSTANCE_ID}: left alone\n$`),
+            );
+        }
+        expect(readFileSync(`${box.dir}/stub-files/members`, "utf8")).toBe(members);
+
+        // Its own member goes, by peer URL, even when its Node is gone already; a successor's never.
+        box.file("members", members + "2f0d5e6b1a3c4d7e, started, k8s-cp3, https://10.42.1.12:2380, https://10.42.1.12:2379, false\n");
+        const cp3 = box.run(K8S_SCRIPTS.removeNode, {
+            NODE_NAME: "k8s-cp3",
+            INSTANCE_ID: "i-0cp3",
+            NODE_ADDR: "10.42.1.12",
+            CONTROL_PLANE: "true",
+            ETCD_POD: "etcd-k8s-cp1",
+        });
+        expect(cp3.stdout).toContain("node k8s-cp3 is not in the cluster");
+        expect(cp3.calls.filter((c) => c.includes("member remove")).map((c) => c.split(" ").pop())).toEqual(["2f0d5e6b1a3c4d7e"]);
+        expect(readFileSync(`${box.dir}/stub-files/members`, "utf8")).toBe(members);
     });
 
     it("k8s-kubeconfig.sh prints admin.conf, and fails clearly before init", () => {

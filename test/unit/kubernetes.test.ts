@@ -221,6 +221,9 @@ describe("kubeadm steps", () => {
             expect(hook).toContain(`export NODE_NAME='\\''${node}'\\''`);
             expect(hook).toContain(`export CONTROL_PLANE='\\''${node.includes("cp")}'\\''`);
             expect(hook).toContain("export ETCD_POD='\\''etcd-k8s-cp1'\\''");
+            // Its own instance's id and address: when the node is replaced, the old hook has the old ones.
+            expect(hook).toContain(`export INSTANCE_ID='\\''${run.byName(`${node}-join`).inputs.triggers[1]}'\\''`);
+            expect(hook).toContain(`export NODE_ADDR='\\''${run.byName(node).state.privateIp}'\\''`);
             expect(hook).toContain('kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data');
             // Replaced with its node's instance only: replacing it runs the hook.
             expect(membership.inputs.triggers).toEqual([run.byName(`${node}-join`).inputs.triggers[1]]);
