@@ -268,24 +268,25 @@ describe("k8s-join.sh", () => {
         expect(again.stderr).not.toContain("k8s-api points at"); // not even for a moment at the load balancer
     });
 
-    it("removes a started member of the same name too, and leaves the others", () => {
+    it("removes only the member at its own peer URL: one of its name at another address is a predecessor's, maybe still running", () => {
         const box = k8sBox();
         withRunDir(box);
         box.file(
             "members",
             "8e9e05c52164694d, started, k8s-cp1, https://10.42.1.10:2380, https://10.42.1.10:2379, false\n" +
                 "2f0d5e6b1a3c4d7e, started, k8s-cp2, https://10.42.1.99:2380, https://10.42.1.99:2379, false\n" +
-                "77aa5e6b1a3c4d7e, started, k8s-cp3, https://10.42.1.12:2380, https://10.42.1.12:2379, false\n",
+                "77aa5e6b1a3c4d7e, started, k8s-cp3, https://10.42.1.12:2380, https://10.42.1.12:2379, false\n" +
+                "6b1a5e6b1a3c4d7e, started, k8s-cp2, https://10.42.1.11:2380, https://10.42.1.11:2379, false\n",
         );
         const run = box.run(K8S_SCRIPTS.join, controlPlaneEnv(box));
         expect(run.code).toBe(0);
-        expect(run.calls.filter((c) => c.includes("member remove")).map((c) => c.split(" ").pop())).toEqual(["2f0d5e6b1a3c4d7e"]);
+        expect(run.calls.filter((c) => c.includes("member remove")).map((c) => c.split(" ").pop())).toEqual(["6b1a5e6b1a3c4d7e"]);
         expect(
             readFileSync(`${box.dir}/stub-files/members`, "utf8")
                 .split("\n")
                 .filter(Boolean)
                 .map((l) => l.split(",")[0]),
-        ).toEqual(["8e9e05c52164694d", "77aa5e6b1a3c4d7e", "5a1e000000000001"]);
+        ).toEqual(["8e9e05c52164694d", "2f0d5e6b1a3c4d7e", "77aa5e6b1a3c4d7e", "5a1e000000000001"]);
     });
 
     it("refuses missing or malformed inputs without quoting them", () => {

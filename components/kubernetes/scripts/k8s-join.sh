@@ -67,8 +67,10 @@ write_join_config() {
   printf '}\n'
 }
 
-# The member an earlier join of this node left, found by name or by peer address (a member that
-# never started has no name yet), removed while etcd still has its quorum.
+# The member an earlier join of this instance left (a learner, or one that never started and has
+# no name yet), found by this node's peer URL, removed while etcd still has its quorum. Never by
+# name: a member of this name at another address is a predecessor's, which the join command hands
+# over, and which may still be running.
 remove_stale_member() {
   local kubeconfig="$work/admin.conf" members stale id
   printf '%s\n' "$ADMIN_KUBECONFIG" >"$kubeconfig"
@@ -77,7 +79,7 @@ remove_stale_member() {
     --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key)
   # member list: ID, status, name, peer URLs, client URLs, is learner
   members=$("${etcdctl[@]}" member list)
-  stale=$(awk -F', ' -v name="$NODE_NAME" -v peer="https://$ADVERTISE_ADDR:2380" '$3 == name || $4 == peer { print $1 }' <<<"$members")
+  stale=$(awk -F', ' -v peer="https://$ADVERTISE_ADDR:2380" '$4 == peer { print $1 }' <<<"$members")
   for id in $stale; do
     echo "removing etcd member $id, left by an earlier join of $NODE_NAME" >&2
     "${etcdctl[@]}" member remove "$id" >&2
