@@ -316,7 +316,15 @@ describe("what the course's exercises reach (not run for real: no cluster here)"
             const lb = stdinOf(run, `${cp}-service-lb`);
             expect(lb).toContain(`export NODE_ADDRESSES='${lines.join("\n")}'`);
             expect(lb).toContain(`export CONTROLLER=${shellQuote(readScript(K8S_SCRIPTS.serviceLoadBalancerController))}\n`);
+            expect(exported(lb, "CLUSTER_PORTS")).toBe(
+                "22/tcp 6443/tcp 30000-32767/tcp 2379-2380/tcp 10250/tcp 179/tcp 30000-32767/udp 30000-32767/sctp " +
+                    "10256/tcp 10257/tcp 10259/tcp 4789/udp 5473/tcp",
+            );
         }
+        // Flannel's VXLAN instead of Calico's ports; the LoadBalancer ports are never among them.
+        const flannel = exported(stdinOf(await runLab({ ...K8S, cni: "flannel" }), "k8s-cp1-service-lb"), "CLUSTER_PORTS")!.split(" ");
+        expect(flannel).toContain("8472/udp");
+        expect(flannel.filter((p) => ["179/tcp", "4789/udp", "80/tcp", "8000-8099/tcp", "7070/tcp"].includes(p))).toEqual([]);
     });
 });
 

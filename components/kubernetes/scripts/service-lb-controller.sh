@@ -4,12 +4,13 @@
 # status: public addresses first (what `kubectl get svc` shows, what the learner curls), then the
 # private ones, where AWS delivers that traffic and where kube-proxy then answers on every node.
 # Services of another loadBalancerClass are left alone, and so are Services that would take a port
-# the cluster itself uses. Nothing exists outside the cluster, so nothing is left behind.
+# the nodes' addresses serve (kube-proxy would take it from the cluster: the API, etcd, the CNI's
+# VXLAN, NodePorts, ...). Nothing exists outside the cluster, so nothing is left behind.
 set -euo pipefail
 : "${ADDRESSES_FILE:=/etc/cluster-lab/node-addresses}" # one "<name> <public ip> <private ip>" per node
 : "${INTERVAL:=5}"
 : "${ONCE:=false}" # one pass, then exit (tests)
-: "${CLUSTER_PORTS:=22 179 2379 2380 6443 10250 10256}"
+: "${CLUSTER_PORTS:?"<port>[-<last>]/<protocol>" for each port the nodes serve (components/kubernetes/ports.ts)}"
 
 IPV4='^[0-9]{1,3}(\.[0-9]{1,3}){3}$'
 
@@ -36,26 +37,32 @@ status_patch() {
   echo "{\"status\":{\"loadBalancer\":{\"ingress\":[${entries[*]}]}}}"
 }
 
-takes_cluster_port() {
-  local port
-  for port in $1; do
-    if [[ " $CLUSTER_PORTS " == *" $port "* ]]; then return 0; fi
+# cluster_port PORT/PROTOCOL: one of CLUSTER_PORTS (lower-case protocols; Services say TCP, UDP).
+cluster_port() {
+  local port=${1%/*} protocol=${1#*/} entry range
+  for entry in $CLUSTER_PORTS; do
+    range=${entry%/*}
+    if [ "${entry#*/}" = "${protocol,,}" ] && [ "$port" -ge "${range%-*}" ] && [ "$port" -le "${range#*-}" ]; then return 0; fi
   done
   return 1
 }
 
 reconcile() {
-  local wanted namespace name class ports current
+  local wanted namespace name class ports current port
   wanted=$(wanted_addresses)
   if [ -z "$wanted" ]; then
     echo "no node addresses in $ADDRESSES_FILE" >&2
     return 1
   fi
-  kubectl get services --all-namespaces -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}{"|"}{.metadata.name}{"|"}{.spec.loadBalancerClass}{"|"}{.spec.ports[*].port}{"|"}{.status.loadBalancer.ingress[*].ip}{"\n"}{end}' |
+  kubectl get services --all-namespaces -o jsonpath='{range .items[?(@.spec.type=="LoadBalancer")]}{.metadata.namespace}{"|"}{.metadata.name}{"|"}{.spec.loadBalancerClass}{"|"}{range .spec.ports[*]}{.port}{"/"}{.protocol}{" "}{end}{"|"}{.status.loadBalancer.ingress[*].ip}{"\n"}{end}' |
     while IFS='|' read -r namespace name class ports current; do
       if [ -n "$class" ]; then continue; fi
-      if takes_cluster_port "$ports"; then
-        echo "$namespace/$name: port ${ports// /,} includes one the cluster uses ($CLUSTER_PORTS): no address given" >&2
+      for port in $ports; do
+        if cluster_port "$port"; then break; fi
+        port=""
+      done
+      if [ -n "$port" ]; then
+        echo "$namespace/$name: port $port is one the nodes' addresses serve: no address given" >&2
         continue
       fi
       if [ "${current// /,}" = "$wanted" ]; then continue; fi
