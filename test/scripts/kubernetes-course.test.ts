@@ -14,6 +14,12 @@ import { calledWith, Sandbox } from "../support/sandbox";
 
 const ADDRESSES = "k8s-cp1 192.0.2.10 10.42.1.10\nk8s-w1 203.0.113.11 10.42.1.11\nk8s-w2 203.0.113.12 10.42.1.12\n";
 const INGRESS = "192.0.2.10,203.0.113.11,203.0.113.12,10.42.1.10,10.42.1.11,10.42.1.12";
+/** One line of the controller's `kubectl get services` (SERVICES in the script). */
+function service(key: string, ports: string, more: { at?: string; lbClass?: string; policy?: string; ingress?: string } = {}): string {
+    const [namespace, name] = key.split("/");
+    const { at = "2026-11-24T10:00:00Z", lbClass = "", policy = "Cluster", ingress = "" } = more;
+    return [at, namespace, name, lbClass, policy, `${ports} `, ingress].join("|");
+}
 /** The ports the program gives the controller for a lab with this CNI. */
 const clusterPorts = (cni: "calico" | "flannel") => nodeAddressPorts({ cni, managers: 1 } as KubernetesConfig).join(" ");
 
@@ -70,17 +76,17 @@ describe("the LoadBalancer controller (service-lb-controller.sh), one pass again
         writeFileSync(`${box.dir}/addresses`, ADDRESSES);
         return { ADDRESSES_FILE: `${box.dir}/addresses`, ONCE: "true", CLUSTER_PORTS: clusterPorts(cni) };
     };
-    const patched = (calls: string[]) => calledWith(calls, "kubectl -n").map((c) => c.split(" ")[5]);
+    const patched = (calls: string[]) => calls.filter((c) => / patch service /.test(c)).map((c) => c.split(" ")[5]);
 
     it("gives a pending LoadBalancer Service every node's public then private address; leaves done, foreign and cluster-port Services", () => {
         const box = k8sBox();
         box.file(
             "services",
             [
-                "default|nginx||80/TCP |", // kubectl expose deployment nginx --type=LoadBalancer --port=80
-                `default|done||8080/TCP |${INGRESS.replaceAll(",", " ")}`, // already has them
-                "other|metal|example.com/lb|80/TCP |", // another loadBalancerClass
-                "default|sneaky||8080/TCP 6443/TCP |", // would take the API's port
+                service("default/nginx", "80/TCP"), // kubectl expose deployment nginx --type=LoadBalancer --port=80
+                service("default/done", "8080/TCP", { ingress: INGRESS.replaceAll(",", " ") }), // already has them
+                service("other/metal", "80/TCP", { lbClass: "example.com/lb" }), // another loadBalancerClass
+                service("default/sneaky", "9000/TCP 6443/TCP"), // would take the API's port
             ].join("\n") + "\n",
         );
         const run = box.run(K8S_SCRIPTS.serviceLoadBalancerController, controllerEnv(box));
@@ -98,7 +104,7 @@ describe("the LoadBalancer controller (service-lb-controller.sh), one pass again
 
     it("refuses the ports the nodes serve for the lab's CNI, by protocol: its VXLAN, NodePorts, the controllers", () => {
         const box = k8sBox();
-        const services = (ports: string[]) => ports.map((p, i) => `default|s${i}||${p} |`).join("\n") + "\n";
+        const services = (ports: string[]) => ports.map((p, i) => service(`default/s${i}`, p)).join("\n") + "\n";
         box.file("services", services(["8472/UDP", "8472/TCP", "4789/UDP", "30080/TCP", "30080/UDP", "10257/TCP", "179/TCP", "5473/TCP"]));
         const flannel = box.run(K8S_SCRIPTS.serviceLoadBalancerController, controllerEnv(box, "flannel"));
         expect(patched(flannel.calls)).toEqual(["s1", "s2", "s6", "s7"]);
@@ -111,11 +117,61 @@ describe("the LoadBalancer controller (service-lb-controller.sh), one pass again
         expect(calico.stderr).toContain("default/s7: port 5473/TCP is one the nodes' addresses serve");
     });
 
+    it("gives a port and protocol to the oldest Service (then by name) only, says why to the others, and clears one that lost it", () => {
+        const box = k8sBox();
+        const ingress = INGRESS.replaceAll(",", " ");
+        box.file(
+            "services",
+            [
+                service("default/web", "80/TCP", { at: "2026-11-24T10:05:00Z", ingress }), // had the addresses
+                service("lab/old", "80/TCP 443/TCP", { at: "2026-11-24T10:00:00Z" }),
+                service("default/b-twin", "8080/TCP", { at: "2026-11-24T10:07:00Z" }),
+                service("default/a-twin", "8080/TCP", { at: "2026-11-24T10:07:00Z" }),
+                service("default/dns", "80/UDP", { at: "2026-11-24T10:09:00Z" }), // another protocol
+                service("default/late", "443/TCP 8081/TCP", { at: "2026-11-24T10:09:00Z" }),
+                service("default/after", "8081/TCP", { at: "2026-11-24T10:10:00Z" }), // late took none
+            ].join("\n") + "\n",
+        );
+        const env = { ...controllerEnv(box), ONCE: "true" };
+        const run = box.run(K8S_SCRIPTS.serviceLoadBalancerController, env);
+        expect(run.code).toBe(0);
+        expect(patched(run.calls)).toEqual(["old", "web", "a-twin", "dns", "after"]);
+        expect(calledWith(run.calls, "kubectl -n default patch service web")[0]).toContain(
+            `-p {"status":{"loadBalancer":{"ingress":null}}}`,
+        );
+        expect(run.stdout).toContain("default/web: load balancer addresses removed\n");
+        expect(run.stderr.split("\n").filter(Boolean)).toEqual([
+            "default/web: port 80/TCP is taken by lab/old: no address given",
+            "default/b-twin: port 8080/TCP is taken by default/a-twin: no address given",
+            "default/late: port 443/TCP is taken by lab/old: no address given",
+        ]);
+    });
+
+    it("with externalTrafficPolicy Local, gives only the nodes with a ready endpoint of the Service", () => {
+        const box = k8sBox();
+        box.file(
+            "services",
+            service("default/web", "80/TCP", { policy: "Local" }) + "\n" + service("default/idle", "81/TCP", { policy: "Local" }) + "\n",
+        );
+        box.file("endpoints/default/web", "k8s-w2 true\nk8s-w1 false\nk8s-w2 true\n k8s-cp1 true\nk8s-cp1 \n");
+        const run = box.run(K8S_SCRIPTS.serviceLoadBalancerController, controllerEnv(box));
+        expect(run.code).toBe(0);
+        expect(calledWith(run.calls, "kubectl -n default get endpointslices")[1]).toMatch(
+            /^kubectl -n default get endpointslices -l kubernetes.io\/service-name=web -o jsonpath=.*\.conditions\.ready/,
+        );
+        // k8s-cp1: an endpoint without a ready condition counts as ready, as kube-proxy counts it.
+        expect(run.stdout).toContain("default/web: load balancer addresses 192.0.2.10,203.0.113.12,10.42.1.10,10.42.1.12\n");
+        expect(patched(run.calls)).toEqual(["web"]);
+        expect(run.stderr).toContain("default/idle: no node has a ready endpoint (externalTrafficPolicy Local): no address given");
+    });
+
     it("changes a Service whose addresses are stale (a worker left), and survives a pass that fails", () => {
         const box = k8sBox();
         box.file(
             "services",
-            "default|nginx||80/TCP |192.0.2.10 203.0.113.11 203.0.113.12 203.0.113.13 10.42.1.10 10.42.1.11 10.42.1.12 10.42.1.13\n",
+            service("default/nginx", "80/TCP", {
+                ingress: "192.0.2.10 203.0.113.11 203.0.113.12 203.0.113.13 10.42.1.10 10.42.1.11 10.42.1.12 10.42.1.13",
+            }) + "\n",
         );
         const env = controllerEnv(box);
         expect(calledWith(box.run(K8S_SCRIPTS.serviceLoadBalancerController, env).calls, "kubectl -n default patch")).toHaveLength(1);
