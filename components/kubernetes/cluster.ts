@@ -6,7 +6,7 @@ import { nodeCommand, ScriptEnv } from "../remote";
 import { waits } from "../timeouts";
 import { CNIS } from "./cni";
 import { KubernetesConfig, SERVICE_CIDR } from "./config";
-import { API_HOST, ApiEndpoint, CONTROL_PLANE_ENDPOINT } from "./endpoint";
+import { API_HOST, apiAnswers, ApiEndpoint, CONTROL_PLANE_ENDPOINT } from "./endpoint";
 import { parseJoinCommand, publicKubeconfig } from "./kubeconfig";
 import { K8S_SCRIPTS } from "./node-scripts";
 
@@ -191,7 +191,21 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                 {
                     // Passing through the security groups' ids makes the provider wait for their updates: from
                     // a new operator address, the API is open to it before the provider talks to the cluster.
-                    kubeconfig: pulumi.secret(pulumi.all([this.kubeconfig, ...endpoint.openedBy]).apply(([kubeconfig]) => kubeconfig)),
+                    // Once every node joined, the API must answer this machine, or the run fails saying why.
+                    kubeconfig: pulumi.secret(
+                        pulumi
+                            .all([
+                                this.kubeconfig,
+                                endpoint.publicHost,
+                                ...endpoint.openedBy,
+                                this.cni.stdout,
+                                ...this.memberships.map((m) => m.stdout),
+                            ])
+                            .apply(async ([kubeconfig, host]) => {
+                                await apiAnswers(host, config);
+                                return kubeconfig;
+                            }),
+                    ),
                     // A refresh from an address the lab does not admit keeps the app in the state (with a
                     // warning) instead of dropping it; pulumi destroy needs no API (the app is deletedWith
                     // the first control plane).
