@@ -2,11 +2,11 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LabNode } from "../nodes";
-import { nodeCommand } from "../remote";
+import { nodeCommand, ScriptEnv } from "../remote";
 import { waits } from "../timeouts";
 import { CNIS } from "./cni";
 import { KubernetesConfig, SERVICE_CIDR } from "./config";
-import { API_HOST, ApiEndpoint, CONTROL_PLANE_ENDPOINT } from "./endpoint";
+import { API_HOST, apiAnswers, ApiEndpoint, CONTROL_PLANE_ENDPOINT } from "./endpoint";
 import { parseJoinCommand, publicKubeconfig } from "./kubeconfig";
 import { K8S_SCRIPTS } from "./node-scripts";
 
@@ -20,7 +20,9 @@ export interface KubeadmClusterArgs {
 /**
  * The kubeadm cluster: init and the CNI on the first control plane; then every other node gets a
  * fresh join command from it and joins. Workers join at the same time; control planes one after
- * the other, since etcd admits one new (learner) member at a time. Each joined node has a
+ * the other, since etcd admits one new (learner) member at a time. The join command first hands
+ * the node's name over from another instance of it (Pulumi creates a replacement, same name, before
+ * it deletes the old one: k8s-join-command.sh). Each joined node has a
  * membership command on the first control plane that waits until it is Ready and whose delete hook
  * drains and removes it there (an unreachable node must not block `pulumi destroy`).
  */
@@ -53,6 +55,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                 script: K8S_SCRIPTS.init,
                 env: {
                     NODE_NAME: first.name,
+                    INSTANCE_ID: first.instance.id,
                     ADVERTISE_ADDR: first.instance.privateIp,
                     CONTROL_PLANE_ENDPOINT,
                     API_HOST,
@@ -101,12 +104,15 @@ export class KubeadmCluster extends pulumi.ComponentResource {
         let previousControlPlane: command.remote.Command | undefined;
         for (const node of others) {
             const controlPlane = node.role === "manager";
+            // Which instance is this node: a successor takes the name over from its predecessor.
+            const identity = { NODE_NAME: node.name, INSTANCE_ID: node.instance.id, NODE_ADDR: node.instance.privateIp };
+            const etcdPod: ScriptEnv = controlPlane ? { ETCD_POD: `etcd-${first.name}` } : {};
             const joinCommand = nodeCommand(
                 `${node.name}-join-command`,
                 {
                     ...onFirst(`join-command-for-${node.name}`),
                     script: K8S_SCRIPTS.joinCommand,
-                    env: { NODE_NAME: node.name, CONTROL_PLANE: String(controlPlane) },
+                    env: { ...identity, CONTROL_PLANE: String(controlPlane), ...etcdPod, ...waits("DRAIN_TIMEOUT") },
                     secretStdout: true,
                     replaceOn: [node.instance.id],
                 },
@@ -127,6 +133,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                     script: K8S_SCRIPTS.join,
                     env: {
                         NODE_NAME: node.name,
+                        INSTANCE_ID: node.instance.id,
                         ADVERTISE_ADDR: node.instance.privateIp,
                         API_ENDPOINT: join.endpoint,
                         API_HOST,
@@ -134,9 +141,7 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                         JOIN_TOKEN: join.token,
                         CA_CERT_HASH: join.caCertHash,
                         CONTROL_PLANE: String(controlPlane),
-                        ...(controlPlane
-                            ? { CERTIFICATE_KEY: join.certificateKey, ADMIN_KUBECONFIG: adminKubeconfig, ETCD_POD: `etcd-${first.name}` }
-                            : {}),
+                        ...(controlPlane ? { CERTIFICATE_KEY: join.certificateKey, ADMIN_KUBECONFIG: adminKubeconfig, ...etcdPod } : {}),
                     },
                     replaceOn: [node.instance.id],
                 },
@@ -152,8 +157,9 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                     env: { NODE_NAME: node.name, ALLOW_WORKLOADS: controlPlane ? allowWorkloads : "false", ...waits("NODE_READY_TIMEOUT") },
                     onDelete: {
                         script: K8S_SCRIPTS.removeNode,
+                        // The old instance's id and address when the node was replaced: it leaves the successor alone.
                         env: {
-                            NODE_NAME: node.name,
+                            ...identity,
                             CONTROL_PLANE: String(controlPlane),
                             ETCD_POD: `etcd-${first.name}`,
                             ...waits("DRAIN_TIMEOUT"),
@@ -185,7 +191,21 @@ export class KubeadmCluster extends pulumi.ComponentResource {
                 {
                     // Passing through the security groups' ids makes the provider wait for their updates: from
                     // a new operator address, the API is open to it before the provider talks to the cluster.
-                    kubeconfig: pulumi.secret(pulumi.all([this.kubeconfig, ...endpoint.openedBy]).apply(([kubeconfig]) => kubeconfig)),
+                    // Once every node joined, the API must answer this machine, or the run fails saying why.
+                    kubeconfig: pulumi.secret(
+                        pulumi
+                            .all([
+                                this.kubeconfig,
+                                endpoint.publicHost,
+                                ...endpoint.openedBy,
+                                this.cni.stdout,
+                                ...this.memberships.map((m) => m.stdout),
+                            ])
+                            .apply(async ([kubeconfig, host]) => {
+                                await apiAnswers(host, config);
+                                return kubeconfig;
+                            }),
+                    ),
                     // A refresh from an address the lab does not admit keeps the app in the state (with a
                     // warning) instead of dropping it; pulumi destroy needs no API (the app is deletedWith
                     // the first control plane).

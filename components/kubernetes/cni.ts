@@ -15,6 +15,11 @@ export interface CniFacts {
     /** A CIDR written into the manifest, which the lab replaces by lab:podCidr. */
     manifestPodCidr?: string;
     ports: readonly PortRule[];
+    /**
+     * Ports the CNI may use on the nodes' addresses when a course turns them on, which the security
+     * group does not open ("<port>/<protocol>"): no LoadBalancer Service may take them either.
+     */
+    otherPorts: readonly string[];
     /** EC2 drops routed pod traffic unless the check is off. */
     sourceDestCheck: boolean;
 }
@@ -35,6 +40,8 @@ export const CNIS: Record<Cni, CniFacts> = {
             { description: "Calico BGP", protocol: "tcp", fromPort: 179, toPort: 179, source: "nodes" },
             { description: "Calico IP-in-IP", protocol: "4", fromPort: 0, toPort: 0, source: "nodes" },
         ],
+        // VXLAN, for an IP pool switched to it; Typha, in Calico's manifests for larger clusters.
+        otherPorts: ["4789/udp", "5473/tcp"],
         sourceDestCheck: false,
     },
     flannel: {
@@ -44,6 +51,7 @@ export const CNIS: Record<Cni, CniFacts> = {
         defaultPodCidr: "10.244.0.0/16",
         manifestPodCidr: "10.244.0.0/16",
         ports: [{ description: "Flannel VXLAN", protocol: "udp", fromPort: 8472, toPort: 8472, source: "nodes" }],
+        otherPorts: [],
         sourceDestCheck: true,
     },
 };

@@ -10,6 +10,8 @@ export interface ControlPlaneToolsArgs {
     nodes: LabNode[];
     /** The step after which each control plane serves the API, by node name. */
     serving: Map<string, pulumi.Resource>;
+    /** The ports no LoadBalancer Service may take (nodeAddressPorts). */
+    clusterPorts: string[];
 }
 
 /** "<name> <public ip> <private ip>" for every node: the addresses LoadBalancer Services get. */
@@ -49,7 +51,11 @@ export class ControlPlaneTools extends pulumi.ComponentResource {
                         ...on,
                         step: "service-lb",
                         script: K8S_SCRIPTS.serviceLoadBalancer,
-                        env: { CONTROLLER: readScript(K8S_SCRIPTS.serviceLoadBalancerController), NODE_ADDRESSES: addresses },
+                        env: {
+                            CONTROLLER: readScript(K8S_SCRIPTS.serviceLoadBalancerController),
+                            NODE_ADDRESSES: addresses,
+                            CLUSTER_PORTS: args.clusterPorts.join(" "),
+                        },
                     },
                     { parent: this, dependsOn: [serving] },
                 ),

@@ -1,6 +1,8 @@
 // Where the Kubernetes API is reached, by whom, and what its certificates must name.
 import * as pulumi from "@pulumi/pulumi";
+import type { CommonConfig } from "../config/common";
 import type { LabNode } from "../nodes";
+import { operatorNetwork } from "../operator-network";
 import type { KubernetesApiLoadBalancer } from "./api-load-balancer";
 import { API_PORT } from "./ports";
 
@@ -50,4 +52,35 @@ export function apiEndpoint(
         certSans: pulumi.all([loadBalancer.dnsName, ...publicIps]).apply(([dns, ...ips]) => [API_HOST, dns, ...ips]),
         openedBy: [nodeSecurityGroupId, loadBalancer.securityGroup.id],
     };
+}
+
+/** How long the API may take to answer the operator once the cluster is formed (an API load balancer registers its targets in minutes). */
+export const API_ANSWER_TIMEOUT_MS = 5 * 60_000;
+
+/** Why the API never answered this machine, naming what the operator can change. */
+export function apiUnreachableMessage(host: string, config: CommonConfig): string {
+    const allowed = config.allowedCidrs.join(",");
+    const from = config.operatorAddress
+        ? `this machine's address ${config.operatorAddress}, which lab:allowedCidr (${allowed}) admits`
+        : `this machine, whose address could not be looked up (lab:allowedCidr is ${allowed})`;
+    return (
+        `The Kubernetes API at https://${host}:${API_PORT} did not answer within ${API_ANSWER_TIMEOUT_MS / 60_000} minutes from ${from}, ` +
+        "so the sample app cannot be deployed. The cluster is formed (scripts/operator/lab.sh ssh k8s-cp1 kubectl get nodes). " +
+        'If your address changed, set lab:allowedCidr to include it ("auto" looks it up); if your network blocks outgoing ' +
+        `port ${API_PORT} (some corporate and campus networks do), run pulumi up from another one; then run pulumi up again.`
+    );
+}
+
+/**
+ * Resolves once the API accepts a connection from this machine, before the program's provider talks
+ * to it: unanswered, the provider fails the app with "configured Kubernetes cluster is unreachable"
+ * and no hint. A preview plans and never waits.
+ */
+export async function apiAnswers(host: string, config: CommonConfig): Promise<void> {
+    if (pulumi.runtime.isDryRun()) return;
+    try {
+        await operatorNetwork.waitForPort(host, API_PORT, API_ANSWER_TIMEOUT_MS);
+    } catch {
+        throw new pulumi.RunError(apiUnreachableMessage(host, config));
+    }
 }

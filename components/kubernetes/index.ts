@@ -14,7 +14,7 @@ import { ControlPlaneTools } from "./control-plane-tools";
 import { apiEndpoint } from "./endpoint";
 import { kubernetesNextSteps } from "./next-steps";
 import { K8S_SCRIPTS } from "./node-scripts";
-import { API_PORT, kubernetesPorts } from "./ports";
+import { API_PORT, kubernetesPorts, nodeAddressPorts } from "./ports";
 import { settingsGuard } from "./settings-guard";
 import { pastEndOfLife, SUPPORTED_MINORS } from "./versions";
 
@@ -70,7 +70,11 @@ export const kubernetes: Orchestrator = {
                         : undefined;
                 const endpoint = apiEndpoint(controlPlanes, network.securityGroupId, loadBalancer);
                 const cluster = new KubeadmCluster("kubeadm", { config, nodes, endpoint }, opts);
-                new ControlPlaneTools("control-plane-tools", { nodes, serving: cluster.serving }, opts);
+                new ControlPlaneTools(
+                    "control-plane-tools",
+                    { nodes, serving: cluster.serving, clusterPorts: nodeAddressPorts(config) },
+                    opts,
+                );
                 if (cluster.provider) new KubernetesApp("app", { config, provider: cluster.provider, cluster: nodes[0].instance }, opts);
                 return { kubeconfig: cluster.kubeconfig, apiServer: pulumi.interpolate`https://${endpoint.publicHost}:${API_PORT}` };
             },

@@ -1,10 +1,14 @@
 // A Kubernetes lab over its life: settings it cannot change in place, destroy with the first
-// control plane gone, refresh from an address the lab does not admit, a rebuilt first control plane.
+// control plane gone, refresh from an address the lab does not admit, a rebuilt first control plane,
+// the API unreachable from this machine.
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { changedSettingsProblem, FixedSettings, settingsGuard } from "../../components/kubernetes/settings-guard";
 import type { KubernetesConfig } from "../../components/kubernetes/config";
-import { COMMAND, outcome, recorder, runLab, settled } from "../harness";
+import { apiAnswers } from "../../components/kubernetes/endpoint";
+import type { CommonConfig } from "../../components/config/common";
+import { operatorNetwork } from "../../components/operator-network";
+import { asPreview, COMMAND, outcome, probedPorts, recorder, runLab, settled } from "../harness";
 
 const K8S = { orchestrator: "kubernetes" };
 const BUILT: FixedSettings = { cni: "calico", podCidr: "192.168.0.0/16", managers: "1" };
@@ -95,6 +99,45 @@ describe("a replaced first control plane is a new cluster", () => {
             for (const step of ["join-command", "join", "membership"]) {
                 expect(run.byName(`${node}-${step}`).options.replaceWith.sort()).toEqual([run.byName(node).urn, cp1].sort());
             }
+        }
+    });
+});
+
+describe("the API unreachable from this machine (a network that blocks 6443, a load balancer not yet serving)", () => {
+    it("waits for the API at the operator's endpoint before the provider talks to it, and not during a preview or without the app", async () => {
+        probedPorts.length = 0;
+        const single = await runLab(K8S);
+        expect(probedPorts.filter((p) => p.endsWith(":6443"))).toEqual([`${single.byName("k8s-cp1-address").state.publicIp}:6443`]);
+        probedPorts.length = 0;
+        await runLab({ ...K8S, managers: "3" });
+        expect(probedPorts.filter((p) => p.endsWith(":6443"))).toEqual(["k8s-api-nlb-0123.elb.ap-northeast-2.amazonaws.com:6443"]);
+        probedPorts.length = 0;
+        await asPreview(() => runLab(K8S));
+        await runLab({ ...K8S, sampleApp: "false" });
+        expect(probedPorts.filter((p) => p.endsWith(":6443"))).toEqual([]);
+    });
+
+    it("fails with a RunError naming the endpoint, this machine, lab:allowedCidr and what to do", async () => {
+        const probe = operatorNetwork.waitForPort;
+        operatorNetwork.waitForPort = async () => {
+            throw new Error("timed out");
+        };
+        const config = { allowedCidrs: ["198.51.100.0/24"], operatorAddress: "198.51.100.7" } as CommonConfig;
+        try {
+            const failed = apiAnswers("192.0.2.10", config);
+            await expect(failed).rejects.toBeInstanceOf(pulumi.RunError);
+            await expect(failed).rejects.toThrow(
+                "The Kubernetes API at https://192.0.2.10:6443 did not answer within 5 minutes from this machine's address 198.51.100.7, " +
+                    "which lab:allowedCidr (198.51.100.0/24) admits, so the sample app cannot be deployed. The cluster is formed " +
+                    '(scripts/operator/lab.sh ssh k8s-cp1 kubectl get nodes). If your address changed, set lab:allowedCidr to include it ("auto" looks it up); ' +
+                    "if your network blocks outgoing port 6443 (some corporate and campus networks do), run pulumi up from another one; then run pulumi up again.",
+            );
+            await expect(apiAnswers("192.0.2.10", { ...config, operatorAddress: undefined })).rejects.toThrow(
+                "from this machine, whose address could not be looked up (lab:allowedCidr is 198.51.100.0/24)",
+            );
+            await expect(asPreview(() => apiAnswers("192.0.2.10", config))).resolves.toBeUndefined();
+        } finally {
+            operatorNetwork.waitForPort = probe;
         }
     });
 });

@@ -6,6 +6,7 @@ import { CNIS } from "../../components/kubernetes/cni";
 import { parseJoinCommand, publicKubeconfig } from "../../components/kubernetes/kubeconfig";
 import { readScript, shellQuote } from "../../components/remote";
 import { K8S_SCRIPTS } from "../../components/kubernetes/node-scripts";
+import { NODE_WAITS } from "../../components/timeouts";
 import { cloudConfigOf, COMMAND, exported, INSTANCE, isSecretValue, names, runLab, SECURITY_GROUP, stdinOf } from "../harness";
 
 const K8S = { orchestrator: "kubernetes" };
@@ -138,6 +139,7 @@ describe("kubeadm steps", () => {
         const cp1 = single.byName("k8s-cp1").state;
         const cp1Address = single.byName("k8s-cp1-address").state.publicIp;
         expect(exported(init, "NODE_NAME")).toBe("k8s-cp1");
+        expect(exported(init, "INSTANCE_ID")).toBe(single.byName("k8s-cp1-address").inputs.instance);
         expect(exported(init, "ADVERTISE_ADDR")).toBe(cp1.privateIp);
         expect(exported(init, "CONTROL_PLANE_ENDPOINT")).toBe("k8s-api:6443");
         expect(exported(init, "API_HOST")).toBe("k8s-api");
@@ -180,7 +182,16 @@ describe("kubeadm steps", () => {
             expect(joinCommand.inputs.create).toContain(`LAB_NODE=k8s-cp1 LAB_STEP=join-command-for-${node}`);
             expect(joinCommand.inputs.connection.host).toBe(run.byName("k8s-cp1-address").state.publicIp);
             expect(joinCommand.inputs.logging).toBe("stderr");
-            expect(exported(String(joinCommand.inputs.stdin), "CONTROL_PLANE")).toBe(String(controlPlane));
+            // Who joins: the join command hands the name over from another instance of it.
+            const instanceId = run.byName(`${node}-join`).inputs.triggers[1];
+            expect(instanceId).toMatch(/^i-\d+$/);
+            const commandScript = String(joinCommand.inputs.stdin);
+            expect(exported(commandScript, "NODE_NAME")).toBe(node);
+            expect(exported(commandScript, "INSTANCE_ID")).toBe(instanceId);
+            expect(exported(commandScript, "NODE_ADDR")).toBe(run.byName(node).state.privateIp);
+            expect(exported(commandScript, "CONTROL_PLANE")).toBe(String(controlPlane));
+            expect(exported(commandScript, "ETCD_POD")).toBe(controlPlane ? "etcd-k8s-cp1" : undefined);
+            expect(exported(commandScript, "DRAIN_TIMEOUT")).toBe(String(NODE_WAITS.DRAIN_TIMEOUT));
             const printed = JSON.parse(joinCommand.state.stdout);
 
             const join = run.byName(`${node}-join`);
@@ -191,6 +202,7 @@ describe("kubeadm steps", () => {
             expect(exported(script, "API_ENDPOINT")).toBe("k8s-api:6443");
             expect(exported(script, "API_HOST")).toBe("k8s-api");
             expect(exported(script, "ADVERTISE_ADDR")).toBe(run.byName(node).state.privateIp);
+            expect(exported(script, "INSTANCE_ID")).toBe(instanceId);
             expect(exported(script, "CONTROL_PLANE")).toBe(String(controlPlane));
             expect(exported(script, "CERTIFICATE_KEY")).toBe(controlPlane ? printed.certificateKey : undefined);
             expect(exported(script, "ETCD_POD")).toBe(controlPlane ? "etcd-k8s-cp1" : undefined);
@@ -211,6 +223,9 @@ describe("kubeadm steps", () => {
             expect(hook).toContain(`export NODE_NAME='\\''${node}'\\''`);
             expect(hook).toContain(`export CONTROL_PLANE='\\''${node.includes("cp")}'\\''`);
             expect(hook).toContain("export ETCD_POD='\\''etcd-k8s-cp1'\\''");
+            // Its own instance's id and address: when the node is replaced, the old hook has the old ones.
+            expect(hook).toContain(`export INSTANCE_ID='\\''${run.byName(`${node}-join`).inputs.triggers[1]}'\\''`);
+            expect(hook).toContain(`export NODE_ADDR='\\''${run.byName(node).state.privateIp}'\\''`);
             expect(hook).toContain('kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data');
             // Replaced with its node's instance only: replacing it runs the hook.
             expect(membership.inputs.triggers).toEqual([run.byName(`${node}-join`).inputs.triggers[1]]);
@@ -303,7 +318,15 @@ describe("what the course's exercises reach (not run for real: no cluster here)"
             const lb = stdinOf(run, `${cp}-service-lb`);
             expect(lb).toContain(`export NODE_ADDRESSES='${lines.join("\n")}'`);
             expect(lb).toContain(`export CONTROLLER=${shellQuote(readScript(K8S_SCRIPTS.serviceLoadBalancerController))}\n`);
+            expect(exported(lb, "CLUSTER_PORTS")).toBe(
+                "22/tcp 6443/tcp 30000-32767/tcp 2379-2380/tcp 10250/tcp 179/tcp 30000-32767/udp 30000-32767/sctp " +
+                    "10256/tcp 10257/tcp 10259/tcp 4789/udp 5473/tcp",
+            );
         }
+        // Flannel's VXLAN instead of Calico's ports; the LoadBalancer ports are never among them.
+        const flannel = exported(stdinOf(await runLab({ ...K8S, cni: "flannel" }), "k8s-cp1-service-lb"), "CLUSTER_PORTS")!.split(" ");
+        expect(flannel).toContain("8472/udp");
+        expect(flannel.filter((p) => ["179/tcp", "4789/udp", "80/tcp", "8000-8099/tcp", "7070/tcp"].includes(p))).toEqual([]);
     });
 });
 

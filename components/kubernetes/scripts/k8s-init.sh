@@ -8,6 +8,7 @@
 # and the 24-hour token kubeadm makes by default is deleted.
 set -euo pipefail
 : "${NODE_NAME:?node name of this control plane}"
+: "${INSTANCE_ID:?the instance this node is}"
 : "${ADVERTISE_ADDR:?private IP of this node}"
 : "${CONTROL_PLANE_ENDPOINT:?host:port that every node reaches the API at}"
 : "${API_HOST:?host name of the endpoint; this node points it at itself}"
@@ -56,9 +57,10 @@ else
     kubeadm reset -f >&2
     if [ -d "$ETCD_DATA_DIR" ]; then find "$ETCD_DATA_DIR" -mindepth 1 -delete; fi
   fi
-  # The kubelet registers with the lab address, whatever other interfaces the node has.
+  # The kubelet registers with the lab address, whatever other interfaces the node has, and its
+  # Node names the instance (k8s-join-command.sh, k8s-remove-node.sh tell a successor by it).
   mkdir -p "$(dirname "$KUBELET_DEFAULTS")"
-  echo "KUBELET_EXTRA_ARGS=--node-ip=$ADVERTISE_ADDR" >"$KUBELET_DEFAULTS"
+  echo "KUBELET_EXTRA_ARGS=--node-ip=$ADVERTISE_ADDR --node-labels=cluster-lab.dev/instance-id=$INSTANCE_ID" >"$KUBELET_DEFAULTS"
   args=(init
     --node-name "$NODE_NAME"
     --apiserver-advertise-address "$ADVERTISE_ADDR"

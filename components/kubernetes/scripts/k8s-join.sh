@@ -8,6 +8,7 @@
 # and kubectl in files only root can read, never as process arguments, stdout or stderr.
 set -euo pipefail
 : "${NODE_NAME:?node name of this node}"
+: "${INSTANCE_ID:?the instance this node is}"
 : "${ADVERTISE_ADDR:?private IP of this node}"
 : "${API_ENDPOINT:?host:port of the control plane endpoint}"
 : "${API_HOST:?host name of the endpoint}"
@@ -24,6 +25,7 @@ set -euo pipefail
 : "${HOSTS_FILE:=/etc/hosts}"
 : "${LAB_STATE_DIR:=/var/lib/cluster-lab}"
 : "${RUN_DIR:=/run}"
+: "${STALE_NODE_TIMEOUT:=120}" # node-monitor-grace-period (40-50 s) and the node controller's period, with room
 done_marker="$LAB_STATE_DIR/kubeadm-join.done"
 
 joined() { [ -f "$KUBERNETES_DIR/kubelet.conf" ] && [ "$(cat "$done_marker" 2>/dev/null)" = "$CA_CERT_HASH" ]; }
@@ -41,6 +43,7 @@ check_inputs() {
   [[ $API_ENDPOINT =~ ^[A-Za-z0-9.-]+:[0-9]+$ ]] || bad+=(API_ENDPOINT)
   [[ $NODE_NAME =~ ^[a-z0-9-]+$ ]] || bad+=(NODE_NAME)
   [[ $ADVERTISE_ADDR =~ ^[0-9.]+$ ]] || bad+=(ADVERTISE_ADDR)
+  [[ $INSTANCE_ID =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]] || bad+=(INSTANCE_ID)
   if [ "$CONTROL_PLANE" = true ]; then
     [[ $CERTIFICATE_KEY =~ ^[0-9a-f]{64}$ ]] || bad+=(CERTIFICATE_KEY)
     [ -n "$ADMIN_KUBECONFIG" ] || bad+=(ADMIN_KUBECONFIG)
@@ -64,8 +67,10 @@ write_join_config() {
   printf '}\n'
 }
 
-# The member an earlier join of this node left, found by name or by peer address (a member that
-# never started has no name yet), removed while etcd still has its quorum.
+# The member an earlier join of this instance left (a learner, or one that never started and has
+# no name yet), found by this node's peer URL, removed while etcd still has its quorum. Never by
+# name: a member of this name at another address is a predecessor's, which the join command hands
+# over, and which may still be running.
 remove_stale_member() {
   local kubeconfig="$work/admin.conf" members stale id
   printf '%s\n' "$ADMIN_KUBECONFIG" >"$kubeconfig"
@@ -74,11 +79,29 @@ remove_stale_member() {
     --cert=/etc/kubernetes/pki/etcd/server.crt --key=/etc/kubernetes/pki/etcd/server.key)
   # member list: ID, status, name, peer URLs, client URLs, is learner
   members=$("${etcdctl[@]}" member list)
-  stale=$(awk -F', ' -v name="$NODE_NAME" -v peer="https://$ADVERTISE_ADDR:2380" '$3 == name || $4 == peer { print $1 }' <<<"$members")
+  stale=$(awk -F', ' -v peer="https://$ADVERTISE_ADDR:2380" '$4 == peer { print $1 }' <<<"$members")
   for id in $stale; do
     echo "removing etcd member $id, left by an earlier join of $NODE_NAME" >&2
     "${etcdctl[@]}" member remove "$id" >&2
   done
+}
+
+# kubeadm join refuses a name whose Node is Ready, and the Node an earlier attempt's kubelet
+# registered stays Ready for node-monitor-grace-period after that kubelet stops. Read with that
+# kubelet's own credentials, before kubeadm reset removes them.
+node_ready() {
+  [ "$(kubectl --kubeconfig "$KUBERNETES_DIR/kubelet.conf" --request-timeout=10s get node "$NODE_NAME" \
+    -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+}
+node_not_ready() { ! node_ready; }
+await_own_node_not_ready() {
+  [ -f "$KUBERNETES_DIR/kubelet.conf" ] || return 0
+  systemctl stop kubelet
+  if ! wait_until "$STALE_NODE_TIMEOUT" "the Node $NODE_NAME to leave Ready once its kubelet stopped" node_not_ready; then
+    echo "cannot join $NODE_NAME: its Node stays Ready, so another machine runs a kubelet as $NODE_NAME. On k8s-cp1:" \
+      "kubectl get node $NODE_NAME -o wide; delete that Node if it is not this instance ($INSTANCE_ID), then pulumi up again" >&2
+    exit 1
+  fi
 }
 
 if joined; then
@@ -93,13 +116,18 @@ else
   if [ "$CONTROL_PLANE" = true ]; then remove_stale_member; fi
   if leftovers; then
     echo "removing what an unfinished kubeadm join left behind" >&2
+    await_own_node_not_ready
     kubeadm reset -f >&2
     if [ -d "$ETCD_DATA_DIR" ]; then find "$ETCD_DATA_DIR" -mindepth 1 -delete; fi
   fi
   mkdir -p "$(dirname "$KUBELET_DEFAULTS")"
-  echo "KUBELET_EXTRA_ARGS=--node-ip=$ADVERTISE_ADDR" >"$KUBELET_DEFAULTS"
+  echo "KUBELET_EXTRA_ARGS=--node-ip=$ADVERTISE_ADDR --node-labels=cluster-lab.dev/instance-id=$INSTANCE_ID" >"$KUBELET_DEFAULTS"
   write_join_config >"$work/join.json"
-  kubeadm join --config "$work/join.json" >&2
+  if ! kubeadm join --config "$work/join.json" >&2; then
+    echo "kubeadm join of $NODE_NAME failed (above). If it names a Ready Node $NODE_NAME, another instance runs as" \
+      "$NODE_NAME: pulumi up --replace <urn of $NODE_NAME-join-command> hands the name over to this one ($INSTANCE_ID)" >&2
+    exit 1
+  fi
   mkdir -p "$LAB_STATE_DIR"
   echo "$CA_CERT_HASH" >"$done_marker"
 fi

@@ -5,11 +5,16 @@
 set -euo pipefail
 : "${CONTROLLER:?the text of service-lb-controller.sh}"
 : "${NODE_ADDRESSES:?one \"<name> <public ip> <private ip>\" line per node}"
+: "${CLUSTER_PORTS:?the ports no LoadBalancer Service may take, \"<port>[-<last>]/<protocol>\" each}"
 : "${LIB_DIR:=/usr/local/lib/cluster-lab}"
 : "${CONFIG_DIR:=/etc/cluster-lab}"
 : "${UNIT_DIR:=/etc/systemd/system}"
 : "${ADMIN_CONF:=/etc/kubernetes/admin.conf}"
 unit=cluster-lab-service-lb
+if ! [[ $CLUSTER_PORTS =~ ^[0-9a-z/\ -]+$ ]]; then
+  echo "CLUSTER_PORTS is not a list of <port>[-<last>]/<protocol>: $CLUSTER_PORTS" >&2
+  exit 1
+fi
 
 restart=false
 if put "$LIB_DIR/service-lb" "$CONTROLLER"; then restart=true; fi
@@ -22,6 +27,7 @@ After=network-online.target kubelet.service
 [Service]
 Environment=KUBECONFIG=$ADMIN_CONF
 Environment=ADDRESSES_FILE=$CONFIG_DIR/node-addresses
+Environment=\"CLUSTER_PORTS=$CLUSTER_PORTS\"
 ExecStart=$LIB_DIR/service-lb
 Restart=always
 RestartSec=5
