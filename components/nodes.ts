@@ -7,7 +7,7 @@ import { gzipSync, strToU8 } from "fflate";
 import { stringify } from "yaml";
 import type { CommonConfig } from "./config/common";
 import { architectureOf, OS_IMAGES } from "./images";
-import { operatorNetwork } from "./operator-network";
+import { fromThisMachine, operatorNetwork } from "./operator-network";
 import type { FirstBoot, OrchestratorLab } from "./orchestrator";
 import { NODE_SCRIPTS, NodeConnection, nodeCommand, renderScript, scriptIn } from "./remote";
 import { Tags } from "./tags";
@@ -132,10 +132,7 @@ const EXPIRY_UNITS = [
 
 /** Why port 22 of a node never answered, naming what the operator can change. */
 export function unreachableMessage(node: string, ip: string, config: CommonConfig): string {
-    const allowed = config.allowedCidrs.join(",");
-    const from = config.operatorAddress
-        ? `this machine's address ${config.operatorAddress}, which lab:allowedCidr (${allowed}) admits`
-        : `this machine, whose address could not be looked up (lab:allowedCidr is ${allowed})`;
+    const from = fromThisMachine(config);
     return (
         `${node} (${ip}): port 22 did not answer within ${SSH_PORT_TIMEOUT_MS / 60_000} minutes from ${from}. ` +
         'If your address changed, set lab:allowedCidr to include it ("auto" looks it up) and run pulumi up again; ' +

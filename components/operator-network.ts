@@ -1,3 +1,4 @@
+import type { CommonConfig } from "./config/common";
 import { Socket } from "node:net";
 
 /** Asks an AWS endpoint which public address this machine comes from (CLUSTER_LAB_CHECKIP_URL overrides it). */
@@ -30,6 +31,14 @@ function connects(host: string, port: number, timeoutMs: number): Promise<boolea
         socket.once("error", () => done(false));
         socket.connect(port, host, () => done(true));
     });
+}
+
+/** Where this run comes from, as a failure to reach a node names it: its address and lab:allowedCidr. */
+export function fromThisMachine(config: CommonConfig): string {
+    const allowed = config.allowedCidrs.join(",");
+    return config.operatorAddress
+        ? `this machine's address ${config.operatorAddress}, which lab:allowedCidr (${allowed}) admits`
+        : `this machine, whose address could not be looked up (lab:allowedCidr is ${allowed})`;
 }
 
 /** Whether an ssh-agent answers on the unix socket; the connect error's code when none does. */

@@ -1,7 +1,8 @@
 // The region a lab was built in, checked at every later run: without aws:region the provider takes
 // the region of the shell (AWS_REGION, the profile), and a run from another shell would plan the
 // lab against a region where none of its resources are.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { stashGuard } from "./stash-guard";
 
 /** Why this run cannot go on in `now`, or undefined. */
 export function changedRegionProblem(built: string | undefined, now: string): string | undefined {
@@ -12,15 +13,7 @@ export function changedRegionProblem(built: string | undefined, now: string): st
     );
 }
 
-/**
- * A pulumi.Stash keeps the region of the run that built the lab. The result is for dependsOn: what
- * waits for it never starts in another region (the program fails with a RunError naming both).
- */
+/** The region of the run that built the lab: what waits for it never starts in another region. */
 export function regionGuard(region: string): pulumi.Output<pulumi.Resource[]> {
-    const stash = new pulumi.Stash("lab-region", { input: region });
-    return stash.output.apply((built: string | undefined) => {
-        const problem = changedRegionProblem(built, region);
-        if (problem) throw new pulumi.RunError(problem);
-        return [];
-    });
+    return stashGuard("lab-region", region, (built) => changedRegionProblem(built, region));
 }

@@ -5,6 +5,7 @@ import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeState from "@pulumi/pulumi/runtime/state";
 import { gunzipSync } from "node:zlib";
 import { operatorNetwork } from "../components/operator-network";
+import { typeOfferingsAnswer } from "./e2e/cloud/vms";
 
 export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
@@ -195,12 +196,8 @@ function defaultMock(args: pulumi.runtime.MockResourceArgs): { id: string; state
 export const ZONES = ["ap-northeast-2a", "ap-northeast-2b", "ap-northeast-2c", "ap-northeast-2d"];
 function typeOfferingsIn(inputs: Record<string, any>): Record<string, any> {
     const types: string[] = inputs.filters?.find((f: { name: string }) => f.name === "instance-type")?.values ?? [];
-    const pairs = ZONES.flatMap((zone) => types.filter((t) => !(zone === ZONES[0] && t === "t3.medium")).map((t) => [zone, t]));
-    return {
-        locations: pairs.map(([zone]) => zone),
-        instanceTypes: pairs.map(([, type]) => type),
-        locationTypes: pairs.map(() => "availability-zone"),
-    };
+    const offered = Object.fromEntries(ZONES.map((zone) => [zone, types.filter((t) => !(zone === ZONES[0] && t === "t3.medium"))]));
+    return typeOfferingsAnswer(offered, types);
 }
 
 export function installRecordingMocks(): void {

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CommonConfig } from "../config/common";
 import type { LabNode } from "../nodes";
-import { operatorNetwork } from "../operator-network";
+import { fromThisMachine, operatorNetwork } from "../operator-network";
 import type { KubernetesApiLoadBalancer } from "./api-load-balancer";
 import { API_PORT } from "./ports";
 
@@ -59,10 +59,7 @@ export const API_ANSWER_TIMEOUT_MS = 5 * 60_000;
 
 /** Why the API never answered this machine, naming what the operator can change. */
 export function apiUnreachableMessage(host: string, config: CommonConfig): string {
-    const allowed = config.allowedCidrs.join(",");
-    const from = config.operatorAddress
-        ? `this machine's address ${config.operatorAddress}, which lab:allowedCidr (${allowed}) admits`
-        : `this machine, whose address could not be looked up (lab:allowedCidr is ${allowed})`;
+    const from = fromThisMachine(config);
     return (
         `The Kubernetes API at https://${host}:${API_PORT} did not answer within ${API_ANSWER_TIMEOUT_MS / 60_000} minutes from ${from}, ` +
         "so the sample app cannot be deployed. The cluster is formed (scripts/operator/lab.sh ssh k8s-cp1 kubectl get nodes). " +

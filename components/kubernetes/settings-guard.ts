@@ -1,5 +1,6 @@
 // Settings a running cluster cannot take in place, checked against what the lab was built with.
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
+import { stashGuard } from "../stash-guard";
 import type { KubernetesConfig } from "./config";
 
 export type FixedKey = "cni" | "podCidr" | "managers";
@@ -30,17 +31,8 @@ export function changedSettingsProblem(built: Partial<FixedSettings> | undefined
     );
 }
 
-/**
- * A pulumi.Stash keeps the settings of the run that built the lab; every later run compares. The
- * result is for dependsOn: what waits for it never starts when the settings changed (the program
- * fails with a RunError naming the keys), and on the first run nothing was recorded to differ.
- */
+/** The settings of the run that built the lab: what waits for it never starts when they changed. */
 export function settingsGuard(config: KubernetesConfig): pulumi.Output<pulumi.Resource[]> {
     const now = fixedSettings(config);
-    const stash = new pulumi.Stash("kubernetes-settings", { input: now });
-    return stash.output.apply((built: Partial<FixedSettings> | undefined) => {
-        const problem = changedSettingsProblem(built, now);
-        if (problem) throw new pulumi.RunError(problem);
-        return [];
-    });
+    return stashGuard("kubernetes-settings", now, (built: Partial<FixedSettings> | undefined) => changedSettingsProblem(built, now));
 }

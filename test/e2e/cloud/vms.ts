@@ -56,6 +56,16 @@ export const ZONE_OFFERINGS: Record<string, string[]> = {
 };
 export const DEFAULT_ZONE = "local-1a";
 
+/** DescribeInstanceTypeOfferings by zone for some types, as getInstanceTypeOfferings returns it: parallel lists. */
+export function typeOfferingsAnswer(offered: Record<string, string[]>, types: string[]): Record<string, string[]> {
+    const pairs = Object.entries(offered).flatMap(([zone, inZone]) => inZone.filter((t) => types.includes(t)).map((t) => [zone, t]));
+    return {
+        locations: pairs.map(([zone]) => zone),
+        instanceTypes: pairs.map(([, type]) => type),
+        locationTypes: pairs.map(() => "availability-zone"),
+    };
+}
+
 /** RunInstances refuses a type its subnet's zone does not offer, naming the zones that do. */
 export function checkOffered(zone: string, instanceType: string): void {
     if (ZONE_OFFERINGS[zone]?.includes(instanceType)) return;

@@ -20,7 +20,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { installRecordingMocks, recorder, runLab, settled } from "../../harness";
-import { LocalCloud, ZONE_OFFERINGS } from "../cloud/vms";
+import { LocalCloud, typeOfferingsAnswer, ZONE_OFFERINGS } from "../cloud/vms";
 import { DeleteRecord, RunResult } from "../timeline";
 import { applyIgnoreChanges, deleteDecision, deletionWaves, planStep, Registration } from "./plan";
 import { create, ProviderContext, remove, resourceName, update } from "./providers";
@@ -249,15 +249,7 @@ function invoke(args: pulumi.runtime.MockCallArgs): Record<string, any> {
     if (args.token === "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings") {
         if (args.inputs.locationType !== "availability-zone") throw new Error("local cloud: offerings by availability zone only");
         const types: string[] = args.inputs.filters?.find((f: { name: string }) => f.name === "instance-type")?.values ?? [];
-        const pairs = Object.entries(ZONE_OFFERINGS).flatMap(([zone, offered]) =>
-            offered.filter((t) => types.includes(t)).map((t) => [zone, t]),
-        );
-        return {
-            id: "local",
-            locations: pairs.map(([zone]) => zone),
-            instanceTypes: pairs.map(([, type]) => type),
-            locationTypes: pairs.map(() => "availability-zone"),
-        };
+        return { id: "local", ...typeOfferingsAnswer(ZONE_OFFERINGS, types) };
     }
     if (args.token === "aws:ec2/getAmi:getAmi") {
         const images = cloud.describeImages({ owners: args.inputs.owners, filters: args.inputs.filters });
