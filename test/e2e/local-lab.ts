@@ -189,7 +189,13 @@ export class LocalLab {
         return record;
     }
 
+    /** The node's public address: the one the operator and the runner reach. */
     ip(node: string): string {
+        return this.instance(node).publicIp;
+    }
+
+    /** The node's private address: the one the other nodes reach. */
+    privateIp(node: string): string {
         return this.instance(node).ip;
     }
 

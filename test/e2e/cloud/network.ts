@@ -28,8 +28,14 @@ export const OUTSIDE: Record<Vantage, OutsideAddress> = {
 export const SERVICES = { device: "lo", ip: "198.18.0.1", checkipPort: 80, imdsPort: 8169 };
 export const CHECKIP_URL = `http://${SERVICES.ip}:${SERVICES.checkipPort}/`;
 
-/** Routes the VMs get by DHCP option 121: back to the outside addresses and to the IMDS. */
-export const VM_ROUTES = [...Object.values(OUTSIDE).map((o) => o.cidr), "169.254.169.254/32"];
+/**
+ * The instances' public addresses (TEST-NET-2): the host plays the Internet gateway, mapping each
+ * one to its instance's private address. Only the host routes them: they exist on this machine alone.
+ */
+export const PUBLIC_CIDR = "198.51.100.0/24";
+
+/** Routes the VMs get by DHCP option 121: back to the outside addresses, the public ones, the IMDS. */
+export const VM_ROUTES = [...Object.values(OUTSIDE).map((o) => o.cidr), PUBLIC_CIDR, "169.254.169.254/32"];
 
 /**
  * A command in the host's network namespace. Engine runs live inside an outside namespace (as a

@@ -1,6 +1,7 @@
 // The security group translation, pinned to the EC2 documentation: ingress rules only, any rule
 // admits, protocol "-1" is every protocol, other protocols by number, ICMP type/code in the port
-// fields, `self` admits the group's members, stateful (responses to allowed traffic pass).
+// fields, `self` admits the group's members, stateful (responses to allowed traffic pass). The
+// live behaviour, public addresses included, is in gateway.test.ts.
 // https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html
 // https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_IpPermission.html
 import { execFileSync } from "node:child_process";
@@ -27,8 +28,8 @@ const spec: FirewallSpec = {
         },
     ],
     instances: [
-        { id: "i-a", ip: "10.42.1.11", securityGroupIds: ["sg-1"] },
-        { id: "i-b", ip: "10.42.1.12", securityGroupIds: [] },
+        { id: "i-a", ip: "10.42.1.11", publicIp: "198.51.100.40", securityGroupIds: ["sg-1"] },
+        { id: "i-b", ip: "10.42.1.12", publicIp: "", securityGroupIds: [] },
     ],
 };
 
@@ -70,6 +71,18 @@ describe("security group as nftables", () => {
         );
         expect(rules).toContain('iifname { "clab-op", "clab-run" } ip daddr != 10.42.1.0/24 drop');
         expect(rules).toContain("ip daddr 169.254.169.254 tcp dport 80 dnat ip to 198.18.0.1:8169");
+    });
+
+    it("maps public addresses 1:1 (none for a stopped instance), and filters after the gateway's source translation", () => {
+        const rules = nftRuleset(spec);
+        expect(rules).toContain("dnat ip to ip daddr map { 198.51.100.40 : 10.42.1.11 }");
+        expect(rules).toContain(
+            "ip saddr 10.42.1.0/24 ip daddr 10.42.1.0/24 ct status dnat snat ip to ip saddr map { 10.42.1.11 : 198.51.100.40 }",
+        );
+        expect(rules).toMatch(/type filter hook postrouting priority srcnat \+ 10;[^}]*jump to_instance/);
+        expect(rules).not.toMatch(/hook forward[^}]*jump to_instance/);
+        // `!=` on a flag compares the whole status word; `!` tests the bit.
+        expect(rules).toContain('iifname { "clab-op", "clab-run" } ct state new ct status ! dnat drop');
     });
 
     it.runIf(process.getuid?.() === 0)("is a ruleset nft accepts", () => {

@@ -4,6 +4,12 @@
 // (replies to admitted or outgoing traffic pass). Everything else addressed to an instance is
 // dropped, whether it is bridged from another instance, routed from an outside address or sent by
 // the host itself.
+//
+// The host is also the Internet gateway: each instance's public address maps 1:1 to its private
+// one. The outside reaches only public addresses, keeping its own source. An instance reaching
+// another's public address goes through the gateway and arrives from its own public address, which
+// no `self` rule matches (the groups list private addresses): so the groups are enforced after the
+// gateway's translation, in postrouting, as the receiving instance sees the packet.
 
 export interface IngressRule {
     protocol: string;
@@ -23,7 +29,10 @@ export interface GroupSpec {
 
 export interface InstanceSpec {
     id: string;
+    /** Private address. */
     ip: string;
+    /** Public address ("" while it has none: stopped). */
+    publicIp: string;
     securityGroupIds: string[];
 }
 
@@ -100,6 +109,8 @@ export function nftRuleset(spec: FirewallSpec): string {
     const referenced = new Set(spec.groups.flatMap((g) => g.ingress.flatMap((r) => r.securityGroups ?? [])));
     const outsideIfs = spec.outside.map((o) => o.hostInterface);
     const outsideNets = spec.outside.map((o) => o.cidr);
+    const addressed = spec.instances.filter((i) => i.publicIp);
+    const publicOf = setOf(addressed.map((i) => `${i.ip} : ${i.publicIp}`));
     const lines: string[] = [`table inet ${TABLE}`, `delete table inet ${TABLE}`, `table inet ${TABLE} {`];
     for (const id of new Set([...knownGroups, ...referenced])) {
         const members = spec.instances.filter((i) => i.securityGroupIds.includes(id)).map((i) => i.ip);
@@ -129,16 +140,18 @@ export function nftRuleset(spec: FirewallSpec): string {
         "  chain forward {",
         "    type filter hook forward priority filter; policy accept;",
         // The host routes between the outside addresses and the subnet, and bridges inside it; nothing else.
+        // From outside, only a public address leads in (translated in prerouting): a private one is not routed.
+        ...(outsideIfs.length > 0 ? [`    iifname ${quoted(outsideIfs)} ct state new ct status ! dnat drop`] : []),
         ...(outsideIfs.length > 0 ? [`    iifname ${quoted(outsideIfs)} ip daddr != ${spec.subnetCidr} drop`] : []),
         ...(outsideIfs.length > 0 ? [`    iifname ${quoted(outsideIfs)} oifname != ${JSON.stringify(spec.bridge)} drop`] : []),
         `    iifname ${JSON.stringify(spec.bridge)} oifname != ${quoted([spec.bridge, ...outsideIfs])} drop`,
         ...(outsideNets.length > 0
             ? [`    iifname ${JSON.stringify(spec.bridge)} oifname ${quoted(outsideIfs)} ip daddr != ${setOf(outsideNets)} drop`]
             : []),
-        `    oifname ${JSON.stringify(spec.bridge)} ip daddr ${spec.subnetCidr} jump to_instance`,
         "  }",
-        "  chain output {",
-        "    type filter hook output priority filter; policy accept;",
+        // After the gateway's source translation: forwarded, bridged and the host's own packets alike.
+        "  chain to_instances {",
+        "    type filter hook postrouting priority srcnat + 10; policy accept;",
         // The host is no member of any group: only DHCP answers and replies reach an instance from it.
         `    oifname ${JSON.stringify(spec.bridge)} udp sport 67 udp dport 68 accept`,
         `    oifname ${JSON.stringify(spec.bridge)} ip daddr ${spec.subnetCidr} jump to_instance`,
@@ -154,6 +167,17 @@ export function nftRuleset(spec: FirewallSpec): string {
         "    type nat hook prerouting priority dstnat; policy accept;",
         // EC2's instance metadata service, reached through the VPC router.
         `    iifname ${JSON.stringify(spec.bridge)} ip daddr 169.254.169.254 tcp dport 80 dnat ip to ${spec.imds.ip}:${spec.imds.port}`,
+        ...(addressed.length > 0 ? [`    dnat ip to ip daddr map ${setOf(addressed.map((i) => `${i.publicIp} : ${i.ip}`))}`] : []),
+        "  }",
+        "  chain postrouting {",
+        "    type nat hook postrouting priority srcnat; policy accept;",
+        // Leaving the subnet through the gateway (to the outside, or back in to a public address): the public source.
+        ...(addressed.length > 0
+            ? [
+                  `    ip saddr ${spec.subnetCidr} ip daddr != ${spec.subnetCidr} snat ip to ip saddr map ${publicOf}`,
+                  `    ip saddr ${spec.subnetCidr} ip daddr ${spec.subnetCidr} ct status dnat snat ip to ip saddr map ${publicOf}`,
+              ]
+            : []),
         "  }",
         "}",
     );

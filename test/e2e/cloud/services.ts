@@ -16,7 +16,7 @@ const imds = createImdsServer((ip) => {
     return {
         instanceId: record.id,
         privateIp: record.ip,
-        publicIp: record.ip,
+        publicIp: record.publicIp,
         instanceType: record.instanceType,
         amiId: record.ami,
         hostname: `ip-${record.ip.replace(/\./g, "-")}`,

@@ -17,7 +17,13 @@ export type InstanceState = "running" | "stopped";
 
 export interface InstanceRecord {
     id: string;
+    /** The private address, on the subnet: what the instances reach each other at. */
     ip: string;
+    /**
+     * The public address the Internet gateway maps to `ip` (1:1 NAT): what the operator reaches.
+     * Released while the instance is stopped, a new one on start, as EC2 does without an Elastic IP.
+     */
+    publicIp: string;
     mac: string;
     pid: number;
     state: InstanceState;

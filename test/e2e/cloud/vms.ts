@@ -5,10 +5,10 @@
 //
 // CLI (cleanup after an aborted run):  npx tsx test/e2e/cloud/vms.ts destroy-all|list|prepare
 import { execFileSync, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { applyFirewall, hostCommand, outsideDown, outsideUp, OUTSIDE, removeFirewall, SERVICES, VM_ROUTES } from "./network";
+import { applyFirewall, hostCommand, outsideDown, outsideUp, OUTSIDE, PUBLIC_CIDR, removeFirewall, SERVICES, VM_ROUTES } from "./network";
 import { architectureOf } from "../../../components/images";
 import { IngressRule } from "./security-group";
 import { CloudState, ImageRecord, InstanceRecord, pidAlive, readState, withLock, writeState } from "./state";
@@ -92,6 +92,16 @@ function defaultScriptsDir(): string {
         if (dir && fs.existsSync(path.join(dir, "vm-start.sh"))) return dir;
     }
     throw new Error("local cloud: cannot find the vm/ scripts; set E2E_VM_SCRIPTS");
+}
+
+/** A free public address, drawn at random as EC2 does: nothing may rely on it matching the private one. */
+function freePublicIp(st: CloudState): string {
+    const prefix = PUBLIC_CIDR.replace(/\.0\/24$/, "");
+    const used = new Set(Object.values(st.instances).map((i) => i.publicIp));
+    const free = [];
+    for (let h = FIRST_HOST; h <= LAST_HOST; h++) if (!used.has(`${prefix}.${h}`)) free.push(`${prefix}.${h}`);
+    if (free.length === 0) throw new Error("AddressLimitExceeded: no public address left");
+    return free[randomInt(free.length)];
 }
 
 const newId = (prefix: string) => `${prefix}-${randomBytes(8).toString("hex").slice(0, 17)}`;
@@ -301,7 +311,12 @@ export class LocalCloud {
             outside: Object.values(OUTSIDE).map((o) => ({ hostInterface: o.hostInterface, cidr: o.cidr })),
             imds: { ip: SERVICES.ip, port: SERVICES.imdsPort },
             groups: Object.values(st.groups),
-            instances: Object.values(st.instances).map((i) => ({ id: i.id, ip: i.ip, securityGroupIds: i.securityGroupIds })),
+            instances: Object.values(st.instances).map((i) => ({
+                id: i.id,
+                ip: i.ip,
+                publicIp: i.publicIp,
+                securityGroupIds: i.securityGroupIds,
+            })),
         });
     }
 
@@ -329,6 +344,7 @@ export class LocalCloud {
             const record: InstanceRecord = {
                 id: newId("i"),
                 ip,
+                publicIp: freePublicIp(st),
                 mac: macFor(ip),
                 pid: 0,
                 state: "running",
@@ -395,6 +411,8 @@ export class LocalCloud {
             this.script("vm-stop.sh", [id, "--hard"]);
             record.pid = 0;
             record.state = "stopped";
+            record.publicIp = "";
+            this.applyFirewall(st);
         });
     }
 
@@ -402,6 +420,10 @@ export class LocalCloud {
         this.update((st) => {
             const record = st.instances[id];
             if (!record) throw new Error(`InvalidInstanceID.NotFound: ${id}`);
+            if (!record.publicIp) {
+                record.publicIp = freePublicIp(st);
+                this.applyFirewall(st);
+            }
             if (record.state !== "running" || !this.isRunning(record))
                 this.boot(st, record, Buffer.alloc(0), st.keyPairs[record.keyName] ?? "unused");
         });
@@ -435,6 +457,7 @@ export class LocalCloud {
                 } else {
                     record.pid = 0;
                     record.state = "stopped";
+                    record.publicIp = "";
                 }
             }
             this.applyFirewall(fresh);

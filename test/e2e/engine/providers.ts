@@ -162,7 +162,7 @@ export async function create(ctx: ProviderContext, type: string, urn: string, ra
                     ...rawInputs,
                     arn: `arn:aws:ec2:local:000000000000:instance/${record.id}`,
                     privateIp: record.ip,
-                    publicIp: record.ip,
+                    publicIp: record.publicIp,
                     privateDns: `ip-${record.ip.replace(/\./g, "-")}.local`,
                     publicDns: "",
                     instanceState: "running",
@@ -198,11 +198,16 @@ export async function create(ctx: ProviderContext, type: string, urn: string, ra
             // The engine's Stash: `output` is the input at creation, kept until the resource is replaced.
             return { id: hex(8), outputs: { input: rawInputs.input, output: rawInputs.input } };
         case "aws:ec2/eip:Eip": {
-            // Locally an instance's only address is public and private at once: the EIP is that address.
-            const ip = inputs.instance ? ctx.cloud.instance(inputs.instance)?.ip : undefined;
+            // Locally the EIP is the instance's public address (kept while it runs, not across a stop).
+            const instance = inputs.instance ? ctx.cloud.instance(inputs.instance) : undefined;
             return {
                 id: `eipalloc-${hex(8)}`,
-                outputs: { ...rawInputs, publicIp: ip ?? "", privateIp: ip ?? "", allocationId: `eipalloc-${hex(8)}` },
+                outputs: {
+                    ...rawInputs,
+                    publicIp: instance?.publicIp ?? "",
+                    privateIp: instance?.ip ?? "",
+                    allocationId: `eipalloc-${hex(8)}`,
+                },
             };
         }
         case "time:index/offset:Offset":

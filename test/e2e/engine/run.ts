@@ -363,12 +363,15 @@ async function up(result: RunResult): Promise<StateResource[]> {
 /**
  * `pulumi refresh`: each resource read back from its provider. An instance AWS no longer has (spot
  * reclaim, expiry, deleted by hand: terminated) leaves the state, as the provider's Read returns
- * nothing for it; everything else reads back as it is saved.
+ * nothing for it; one that is there reads back its state and public address (released while
+ * stopped, new after a start); everything else reads back as it is saved.
  */
 function refresh(): StateResource[] {
     cloud.refresh();
-    return previous.filter((r) => {
-        if (r.type !== INSTANCE_TYPE || !r.id || cloud.instance(r.id)) return true;
+    return previous.flatMap((r) => {
+        if (r.type !== INSTANCE_TYPE || !r.id) return [r];
+        const record = cloud.instance(r.id);
+        if (record) return [{ ...r, outputs: { ...r.outputs, publicIp: record.publicIp, instanceState: record.state } }];
         operations.push({
             urn: r.urn,
             name: resourceName(r.urn),
@@ -376,7 +379,7 @@ function refresh(): StateResource[] {
             op: "delete",
             reasons: ["refresh: the instance is terminated"],
         });
-        return false;
+        return [];
     });
 }
 
