@@ -6,7 +6,7 @@ import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { fromOutside } from "./cloud/network";
+import { fromOutside, moveOperator, OUTSIDE } from "./cloud/network";
 import { unwrap } from "./engine/state";
 import { LocalLab } from "./local-lab";
 import { RunResult } from "./timeline";
@@ -186,6 +186,35 @@ describe.sequential("Swarm lab on local VMs, from 1 manager + 1 worker", () => {
         ).toEqual(nodes.map((n) => `update ${n}-image-debian-12-amd64 input`));
         for (const node of nodes) expect(lab.instance(node).ami).not.toBe(newerImage);
         expect(instanceIds()).toEqual(before);
+    });
+
+    it("follows the operator to a new address: the preview waits on no node, the up admits the new address and runs no command", async () => {
+        const group = () => lab.state().find((r) => r.type === "aws:ec2/securityGroup:SecurityGroup")!.id!;
+        const admitted = () =>
+            lab.cloud
+                .read()
+                .groups[group()].ingress.filter((r) => r.fromPort === 22)
+                .flatMap((r) => r.cidrBlocks ?? []);
+        // "auto": this machine's address as checkip sees it, /32.
+        const auto = { ...base, allowedCidr: "auto" };
+        expectOk(await lab.up(auto, { title: "up with allowedCidr auto" }));
+        expect(admitted()).toEqual([`${OUTSIDE.operator.ip}/32`]);
+        const moved = "198.18.10.11";
+        const back = moveOperator(moved);
+        try {
+            // The group admits the old address only: port 22 does not answer the new one.
+            await expect(lab.ssh("swarm-manager1", "true", { timeoutMs: 20_000 })).rejects.toThrow();
+            const result = await lab.up(auto, { title: "up from a new operator address" });
+            expectOk(result);
+            expect(result.preview?.ok).toBe(true);
+            expect(result.commands).toEqual([]);
+            expect(admitted()).toEqual([`${moved}/32`]);
+            expect(await lab.ssh("swarm-manager1", "hostname")).toBe("swarm-manager1");
+        } finally {
+            back();
+        }
+        expectOk(await lab.up(base, { title: "up from the first address again, allowedCidr as before" }));
+        expect(admitted()).toEqual([OUTSIDE.operator.cidr]);
     });
 
     it("rolls out a new image under CPU contention with zero failed requests (a fresh connection each)", async () => {

@@ -131,6 +131,22 @@ export function removeFirewall(): void {
     quietly("nft", ["delete", "table", "inet", TABLE]);
 }
 
+/**
+ * The operator's machine gets a new address on its network (a laptop on another Wi-Fi): every new
+ * connection from it leaves from `ip`, as checkip then reports. Returns the move back.
+ */
+export function moveOperator(ip: string): () => void {
+    const o = OUTSIDE.operator;
+    const ns = ["netns", "exec", o.namespace, "ip"];
+    const routeFrom = (src: string) => run("ip", [...ns, "route", "replace", "default", "via", o.hostIp, "src", src]);
+    run("ip", [...ns, "addr", "add", `${ip}/24`, "dev", "eth0"]);
+    routeFrom(ip);
+    return () => {
+        routeFrom(o.ip);
+        run("ip", [...ns, "addr", "del", `${ip}/24`, "dev", "eth0"]);
+    };
+}
+
 /** The command prefix that runs a program from an outside address. */
 export function fromOutside(where: Vantage): string[] {
     return ["ip", "netns", "exec", OUTSIDE[where].namespace];
