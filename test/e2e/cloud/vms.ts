@@ -94,14 +94,27 @@ function defaultScriptsDir(): string {
     throw new Error("local cloud: cannot find the vm/ scripts; set E2E_VM_SCRIPTS");
 }
 
-/** A free public address, drawn at random as EC2 does: nothing may rely on it matching the private one. */
-function freePublicIp(st: CloudState): string {
-    const prefix = PUBLIC_CIDR.replace(/\.0\/24$/, "");
-    const used = new Set(Object.values(st.instances).map((i) => i.publicIp));
+/** The host addresses of a /24 that no instance holds, lowest first. */
+function freeHosts(cidr: string, held: (i: InstanceRecord) => string, st: CloudState): string[] {
+    const prefix = cidr.replace(/\.0\/24$/, "");
+    const used = new Set(Object.values(st.instances).map(held));
     const free = [];
     for (let h = FIRST_HOST; h <= LAST_HOST; h++) if (!used.has(`${prefix}.${h}`)) free.push(`${prefix}.${h}`);
+    return free;
+}
+
+/** A free public address, drawn at random as EC2 does: nothing may rely on it matching the private one. */
+function freePublicIp(st: CloudState): string {
+    const free = freeHosts(PUBLIC_CIDR, (i) => i.publicIp, st);
     if (free.length === 0) throw new Error("AddressLimitExceeded: no public address left");
     return free[randomInt(free.length)];
+}
+
+/** Powered off: the private address and the disk stay, the public address goes back to the pool. */
+function markStopped(record: InstanceRecord): void {
+    record.pid = 0;
+    record.state = "stopped";
+    record.publicIp = "";
 }
 
 const newId = (prefix: string) => `${prefix}-${randomBytes(8).toString("hex").slice(0, 17)}`;
@@ -311,12 +324,7 @@ export class LocalCloud {
             outside: Object.values(OUTSIDE).map((o) => ({ hostInterface: o.hostInterface, cidr: o.cidr })),
             imds: { ip: SERVICES.ip, port: SERVICES.imdsPort },
             groups: Object.values(st.groups),
-            instances: Object.values(st.instances).map((i) => ({
-                id: i.id,
-                ip: i.ip,
-                publicIp: i.publicIp,
-                securityGroupIds: i.securityGroupIds,
-            })),
+            instances: Object.values(st.instances),
         });
     }
 
@@ -336,10 +344,7 @@ export class LocalCloud {
             const publicKey = st.keyPairs[spec.keyName];
             if (!publicKey) throw new Error(`InvalidKeyPair.NotFound: ${spec.keyName}`);
             for (const g of spec.securityGroupIds) if (!st.groups[g]) throw new Error(`InvalidGroup.NotFound: ${g}`);
-            const prefix = subnet.cidr.replace(/\.0\/24$/, "");
-            const used = new Set(Object.values(st.instances).map((i) => i.ip));
-            let ip = "";
-            for (let h = FIRST_HOST; h <= LAST_HOST && !ip; h++) if (!used.has(`${prefix}.${h}`)) ip = `${prefix}.${h}`;
+            const [ip] = freeHosts(subnet.cidr, (i) => i.ip, st);
             if (!ip) throw new Error(`InsufficientFreeAddressesInSubnet: ${subnet.cidr}`);
             const record: InstanceRecord = {
                 id: newId("i"),
@@ -409,9 +414,7 @@ export class LocalCloud {
             const record = st.instances[id];
             if (!record) throw new Error(`InvalidInstanceID.NotFound: ${id}`);
             this.script("vm-stop.sh", [id, "--hard"]);
-            record.pid = 0;
-            record.state = "stopped";
-            record.publicIp = "";
+            markStopped(record);
             this.applyFirewall(st);
         });
     }
@@ -455,9 +458,7 @@ export class LocalCloud {
                     delete fresh.instances[id];
                     fresh.terminated.push(id);
                 } else {
-                    record.pid = 0;
-                    record.state = "stopped";
-                    record.publicIp = "";
+                    markStopped(record);
                 }
             }
             this.applyFirewall(fresh);
