@@ -66,7 +66,7 @@ const instanceIds = () =>
         .map((r) => `${r.urn.split("::").pop()}=${r.id}`)
         .sort();
 
-/** What a failed scenario leaves to read: the nodes, the tasks that are not running, each node's dockerd. */
+/** A command's output, or its error's first line: a diagnosis goes on past a node that does not answer. */
 async function tryRun(node: string, command: string): Promise<string> {
     try {
         return await lab.ssh(node, command, { timeoutMs: 60_000 });
@@ -75,6 +75,7 @@ async function tryRun(node: string, command: string): Promise<string> {
     }
 }
 
+/** What a failed scenario leaves to read: the nodes, the tasks that are not running, each node's dockerd. */
 async function swarmDiagnosis(): Promise<void> {
     const running = lab.cloud.instances().filter((i) => i.state === "running");
     const names = lab
